@@ -1,0 +1,80 @@
+"""What a protected endpoint does with missing, forged, expired and foreign tokens."""
+
+import asyncio
+import time
+
+import pytest
+
+from helpers import tokens
+from helpers.assertions import assert_detail, assert_status
+
+pytestmark = [pytest.mark.e2e, pytest.mark.auth]
+
+PROTECTED = ["/users/me", "/projects/"]
+
+
+@pytest.mark.priority_p0
+async def test_users_me_answers_for_the_caller(auth_api, test_user):
+    """/users/me describes the user whose token was presented, nobody else."""
+    me = assert_status(await auth_api.me(test_user.access_token), 200)
+    assert me["object"] == "user.me"
+    assert (me["user"]["id"], me["user"]["email"], me["user"]["name"]) == (test_user.id, test_user.email, test_user.name)
+
+
+@pytest.mark.priority_p0
+@pytest.mark.parametrize("path", PROTECTED)
+async def test_missing_token_is_401_not_authenticated(budapp_client, path):
+    """No Authorization header: 401 {"detail": "Not authenticated"} with a Bearer challenge."""
+    response = await budapp_client.get(path)
+    assert_detail(response, 401, "Not authenticated")
+    assert response.headers.get("www-authenticate", "").lower().startswith("bearer")
+
+
+@pytest.mark.priority_p1
+async def test_non_bearer_scheme_is_401(budapp_client, test_user):
+    response = await budapp_client.get("/users/me", headers={"Authorization": f"Basic {test_user.access_token}"})
+    assert_detail(response, 401, "Not authenticated")
+
+
+@pytest.mark.priority_p1
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(tokens.with_broken_signature, id="broken-signature"),
+        pytest.param(tokens.unsigned, id="alg-none"),
+        pytest.param(tokens.resigned_with_foreign_key, id="foreign-key"),
+        pytest.param(lambda t: tokens.unsigned(t, aud="somebody-else"), id="wrong-audience-unsigned"),
+        pytest.param(lambda t: "not.a.jwt", id="garbage"),
+    ],
+)
+async def test_forged_tokens_are_401(auth_api, test_user, forge):
+    """A token the platform did not sign (or signed for something else) opens nothing."""
+    assert_detail(await auth_api.me(forge(test_user.access_token)), 401, "Invalid authentication credentials")
+
+
+@pytest.mark.priority_p1
+async def test_client_user_cannot_list_users(budapp_client, auth_token):
+    """Listing users needs user:manage, which a self-registered client does not have."""
+    response = await budapp_client.get("/users/", token=auth_token)
+    assert_detail(response, 403, "Insufficient permissions for this operation")
+
+
+@pytest.mark.priority_p2
+@pytest.mark.slow
+async def test_expired_token_is_401_token_has_expired(auth_api, user_factory, settings):
+    """
+    A real access token, once past its exp, is refused with "Token has expired".
+
+    The test waits for the token to lapse, so it runs only where the deployment
+    issues short-lived tokens (expires_in <= auth.max_token_expiry_wait).
+    """
+    user = await user_factory()
+    lifespan = user.token["expires_in"]
+    limit = settings.auth.max_token_expiry_wait
+    if lifespan > limit:
+        pytest.skip(f"access tokens live {lifespan}s here; the test waits at most {limit}s (E2E_MAX_TOKEN_EXPIRY_WAIT)")
+    deadline = time.monotonic() + lifespan + 10
+    while tokens.seconds_left(user.access_token) > -1:
+        assert time.monotonic() < deadline, "the token did not reach its exp"
+        await asyncio.sleep(min(1.0, max(0.1, tokens.seconds_left(user.access_token) + 1)))
+    assert_detail(await auth_api.me(user.access_token), 401, "Token has expired")

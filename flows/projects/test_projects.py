@@ -1,0 +1,79 @@
+"""A user organises work in projects: create, read, rename, list, delete."""
+
+import pytest
+
+from helpers.assertions import assert_error_response, assert_status, assert_success_envelope
+from helpers.naming import unique_name
+
+pytestmark = [pytest.mark.e2e, pytest.mark.flow]
+
+
+@pytest.mark.priority_p1
+async def test_project_lifecycle(projects_api, auth_token):
+    """
+    A client user creates a project, reads it, renames it and deletes it.
+
+    Flow:
+    1. POST /projects/ with a name, description and a tag.
+    2. GET /projects/{id} returns what was sent; the project is a client_app project.
+    3. PATCH /projects/{id} renames it.
+    4. DELETE /projects/{id}; the project is gone (404).
+    """
+    name = unique_name("project")
+    tags = [{"name": "e2e", "color": "#112233"}]
+    created = assert_status(await projects_api.create(auth_token, name, description="first", tags=tags), 200)
+    assert_success_envelope(created, "project.create")
+    project = created["project"]
+    try:
+        assert (project["name"], project["description"], project["tags"]) == (name, "first", tags)
+        assert project["project_type"] == "client_app"
+
+        fetched = assert_status(await projects_api.get(auth_token, project["id"]), 200)
+        assert_success_envelope(fetched, "project.retrieve")
+        assert fetched["project"]["name"] == name
+
+        renamed = unique_name("renamed")
+        edited = assert_status(await projects_api.edit(auth_token, project["id"], name=renamed), 200)
+        assert_success_envelope(edited, "project.edit")
+        assert edited["project"]["name"] == renamed
+        assert assert_status(await projects_api.get(auth_token, project["id"]), 200)["project"]["name"] == renamed
+    finally:
+        deleted = assert_status(await projects_api.delete(auth_token, project["id"]), 200)
+    assert deleted == {"object": "project.delete", "message": "Project deleted successfully"}
+    assert_error_response(await projects_api.get(auth_token, project["id"]), 404)
+
+
+@pytest.mark.priority_p1
+async def test_duplicate_project_name_is_refused(projects_api, auth_token, test_project):
+    response = await projects_api.create(auth_token, test_project["name"])
+    assert_error_response(response, 400, "Project already exist with same name")
+
+
+@pytest.mark.priority_p1
+async def test_project_list_pages(projects_api, user_factory, project_factory):
+    """
+    A user with several projects pages through them.
+
+    Flow: a fresh user (who has only the default project) creates 4 more;
+    with limit=2 the list reports 5 records on 3 pages and page 3 holds one.
+    """
+    user = await user_factory()
+    for _ in range(4):
+        await project_factory(token=user.access_token)
+
+    first = assert_status(await projects_api.list(user.access_token, limit=2, page=1), 200)
+    assert (first["page"], first["limit"], first["total_record"], first["total_pages"]) == (1, 2, 5, 3)
+    assert len(first["projects"]) == 2
+    last = assert_status(await projects_api.list(user.access_token, limit=2, page=3), 200)
+    assert len(last["projects"]) == 1
+    seen = {p["project"]["id"] for page in (1, 2, 3)
+            for p in assert_status(await projects_api.list(user.access_token, limit=2, page=page), 200)["projects"]}
+    assert len(seen) == 5, "pages overlap or miss projects"
+
+
+@pytest.mark.priority_p1
+async def test_other_users_do_not_see_my_project(projects_api, test_project, user_factory):
+    """A client user's project list holds only projects that user belongs to."""
+    stranger = await user_factory()
+    listing = assert_status(await projects_api.list(stranger.access_token, limit=100), 200)
+    assert test_project["id"] not in {p["project"]["id"] for p in listing["projects"]}

@@ -1,0 +1,206 @@
+"""Thin typed wrapper over one ``httpx.AsyncClient`` per service.
+
+One place for the base URL, the bearer token, timeouts, retries and
+request/response logging (masked). Retries happen only for connection errors
+and 502/503/504 answers, only on idempotent methods unless a call asks for it,
+never on 4xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import httpx
+
+from helpers.masking import mask_body, mask_headers
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
+HISTORY_SIZE = 25
+
+SETUP_HINT = "start a deployment with ./scripts/setup.sh (check it with ./scripts/health-check.sh)"
+
+
+class ServiceUnreachableError(Exception):
+    """The service did not accept connections; the message says where and what to do."""
+
+
+class ServiceTimeoutError(Exception):
+    """The service accepted the request but did not answer in time."""
+
+
+@dataclass
+class Exchange:
+    """A masked record of one request and its response, kept for failure reports."""
+
+    service: str
+    method: str
+    url: str
+    request_body: str
+    status: int | None = None
+    response_body: str = ""
+    elapsed_ms: float = 0.0
+    error: str | None = None
+    started_at: float = field(default_factory=time.time)
+
+    def render(self) -> str:
+        outcome = self.error or f"{self.status} ({self.elapsed_ms:.0f} ms)"
+        lines = [f"{self.method} {self.url} -> {outcome}"]
+        if self.request_body:
+            lines.append(f"  request:  {self.request_body}")
+        if self.response_body:
+            lines.append(f"  response: {self.response_body}")
+        return "\n".join(lines)
+
+
+class APIClient:
+    """HTTP client of one service of the platform."""
+
+    def __init__(
+        self,
+        service: str,
+        base_url: str,
+        *,
+        connect_timeout: float = 5.0,
+        request_timeout: float = 30.0,
+        retry_attempts: int = 3,
+        retry_backoff: float = 0.3,
+        token: str | None = None,
+        env_var: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.retry_attempts = max(1, retry_attempts)
+        self.retry_backoff = retry_backoff
+        self.env_var = env_var or f"E2E_{service.upper()}_URL"
+        self.history: deque[Exchange] = deque(maxlen=HISTORY_SIZE)
+        self._log = logging.getLogger(f"e2e.http.{service}")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(request_timeout, connect=connect_timeout),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    # -- public API ---------------------------------------------------------
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, **kwargs)
+
+    async def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("PUT", path, **kwargs)
+
+    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("PATCH", path, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", path, **kwargs)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        retry: bool | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send one request; ``token`` overrides the client's bearer token for this call.
+
+        ``retry`` forces retrying on (True) or off (False); by default only
+        idempotent methods are retried.
+        """
+        method = method.upper()
+        may_retry = (method in IDEMPOTENT_METHODS) if retry is None else retry
+        attempts = self.retry_attempts if may_retry else 1
+        merged_headers = self._headers(token, headers)
+
+        for attempt in range(1, attempts + 1):
+            record = Exchange(self.service, method, self._url(path), self._render_request(kwargs))
+            self.history.append(record)
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(method, path, headers=merged_headers, **kwargs)
+            except RETRY_EXCEPTIONS as exc:
+                record.error = f"{type(exc).__name__}: {exc}"
+                self._log.info("%s %s failed (attempt %d/%d): %s", method, record.url, attempt, attempts, record.error)
+                if attempt == attempts:
+                    raise self._unreachable(record.url, exc) from None
+            except httpx.TimeoutException as exc:
+                record.error = f"{type(exc).__name__}"
+                raise ServiceTimeoutError(
+                    f"{self.service} did not answer {method} {record.url} in time ({type(exc).__name__}); "
+                    f"the service may be overloaded or stuck — see its logs, or raise E2E_TIMEOUT_REQUEST"
+                ) from None
+            else:
+                record.status = response.status_code
+                record.elapsed_ms = (time.perf_counter() - started) * 1000
+                record.response_body = mask_body(response.content)
+                self._log_exchange(record, merged_headers)
+                if response.status_code not in RETRY_STATUSES or attempt == attempts:
+                    return response
+            await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def recent_exchanges(self, since: float = 0.0) -> Iterable[Exchange]:
+        return [e for e in self.history if e.started_at >= since]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "APIClient":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- internals ----------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
+
+    def _headers(self, token: str | None, extra: dict[str, str] | None) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        bearer = token if token is not None else self.token
+        if bearer:
+            merged["Authorization"] = f"Bearer {bearer}"
+        merged.update(extra or {})
+        return merged
+
+    @staticmethod
+    def _render_request(kwargs: dict[str, Any]) -> str:
+        if kwargs.get("json") is not None:
+            return mask_body(json.dumps(kwargs["json"], default=str))
+        if isinstance(kwargs.get("data"), dict):
+            return mask_body(json.dumps(kwargs["data"], default=str))
+        if kwargs.get("files"):
+            return f"<multipart: {', '.join(map(str, dict(kwargs['files']).keys()))}>"
+        return ""
+
+    def _log_exchange(self, record: Exchange, headers: dict[str, str]) -> None:
+        self._log.info("%s %s -> %s (%.0f ms)", record.method, record.url, record.status, record.elapsed_ms)
+        if self._log.isEnabledFor(logging.DEBUG):
+            self._log.debug("  request headers: %s", mask_headers(headers))
+            if record.request_body:
+                self._log.debug("  request body: %s", record.request_body)
+            self._log.debug("  response body: %s", record.response_body)
+
+    def _unreachable(self, url: str, exc: Exception) -> ServiceUnreachableError:
+        reason = str(exc) or type(exc).__name__
+        return ServiceUnreachableError(
+            f"{self.service} is unreachable at {self.base_url} ({reason}) while calling {url}: "
+            f"{SETUP_HINT}, or set {self.env_var} to where {self.service} runs"
+        )

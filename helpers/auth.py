@@ -1,0 +1,87 @@
+"""budapp's auth endpoints as user-level actions, and the user a test plays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from helpers.api_client import APIClient
+from helpers.masking import register_secret
+from helpers.naming import strong_password, unique_email, unique_person_name
+
+
+@dataclass
+class TestUser:
+    """A user the suite registered; tokens are filled in by ``login``."""
+
+    __test__ = False  # not a test class
+
+    email: str
+    password: str
+    name: str
+    role: str = "developer"
+    id: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
+    token: dict[str, Any] = field(default_factory=dict)
+
+    def remember_token(self, token: dict[str, Any]) -> None:
+        self.token = token
+        self.access_token = token["access_token"]
+        self.refresh_token = token["refresh_token"]
+        register_secret(self.access_token)
+        register_secret(self.refresh_token)
+        register_secret(token.get("id_token"))
+
+
+def new_user_identity(role: str = "developer") -> TestUser:
+    password = strong_password()
+    register_secret(password)
+    return TestUser(email=unique_email(), password=password, name=unique_person_name(), role=role)
+
+
+class AuthAPI:
+    """Register, log in, refresh, log out, and ask who I am."""
+
+    def __init__(self, budapp: APIClient) -> None:
+        self.budapp = budapp
+
+    async def register(self, user: TestUser, **extra: Any) -> httpx.Response:
+        body = {"name": user.name, "email": user.email, "password": user.password, "role": user.role, **extra}
+        return await self.budapp.post("/auth/register", json=body)
+
+    async def login(self, email: str, password: str, **extra: Any) -> httpx.Response:
+        return await self.budapp.post("/auth/login", json={"email": email, "password": password, **extra})
+
+    async def refresh(self, refresh_token: str) -> httpx.Response:
+        return await self.budapp.post("/auth/refresh-token", json={"refresh_token": refresh_token})
+
+    async def logout(self, refresh_token: str, access_token: str | None = None) -> httpx.Response:
+        return await self.budapp.post(
+            "/auth/logout", json={"refresh_token": refresh_token}, token=access_token or ""
+        )
+
+    async def me(self, access_token: str | None) -> httpx.Response:
+        return await self.budapp.get("/users/me", token=access_token or "")
+
+    async def login_user(self, user: TestUser, **extra: Any) -> dict[str, Any]:
+        """Log ``user`` in and keep its tokens; fail with the answer when it does not work."""
+        response = await self.login(user.email, user.password, **extra)
+        if response.status_code != 200:
+            raise AssertionError(f"login of {user.email} failed: {response.status_code} {response.text[:300]}")
+        body = response.json()
+        user.remember_token(body["token"])
+        return body
+
+    async def register_and_login(self, user: TestUser) -> TestUser:
+        response = await self.register(user)
+        if response.status_code != 200:
+            raise AssertionError(f"registration of {user.email} failed: {response.status_code} {response.text[:300]}")
+        await self.login_user(user)
+        me = await self.me(user.access_token)
+        if me.status_code != 200:
+            raise AssertionError(f"/users/me for {user.email} failed: {me.status_code} {me.text[:300]}")
+        user.id = me.json()["user"]["id"]
+        return user

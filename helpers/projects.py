@@ -1,0 +1,31 @@
+"""budapp's project endpoints as user-level actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from helpers.api_client import APIClient
+from helpers.naming import unique_name
+
+
+class ProjectsAPI:
+    def __init__(self, budapp: APIClient) -> None:
+        self.budapp = budapp
+
+    async def create(self, token: str, name: str | None = None, **fields: Any) -> httpx.Response:
+        body = {"name": name or unique_name("project"), **fields}
+        return await self.budapp.post("/projects/", json=body, token=token)
+
+    async def get(self, token: str, project_id: str) -> httpx.Response:
+        return await self.budapp.get(f"/projects/{project_id}", token=token)
+
+    async def list(self, token: str, **params: Any) -> httpx.Response:
+        return await self.budapp.get("/projects/", params=params, token=token)
+
+    async def edit(self, token: str, project_id: str, **fields: Any) -> httpx.Response:
+        return await self.budapp.patch(f"/projects/{project_id}", json=fields, token=token)
+
+    async def delete(self, token: str, project_id: str) -> httpx.Response:
+        return await self.budapp.delete(f"/projects/{project_id}", token=token)

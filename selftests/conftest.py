@@ -1,0 +1,3 @@
+"""The suite's own tests: helpers, waiters, scripts and the sandbox."""
+
+pytest_plugins = ["pytester"]
