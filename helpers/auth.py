@@ -83,5 +83,8 @@ class AuthAPI:
         me = await self.me(user.access_token)
         if me.status_code != 200:
             raise AssertionError(f"/users/me for {user.email} failed: {me.status_code} {me.text[:300]}")
-        user.id = me.json()["user"]["id"]
+        identity = me.json()["user"]
+        if identity["email"].lower() != user.email.lower():
+            raise AssertionError(f"/users/me for {user.email} answered for {identity['email']}")
+        user.id = identity["id"]
         return user

@@ -1,0 +1,43 @@
+"""JWT blacklist in the Dapr state store, reached through the sidecar's state API."""
+
+from __future__ import annotations
+
+import httpx
+
+STORE = "statestore"
+
+
+class BlacklistUnavailable(Exception):
+    """The state store could not be asked; callers must treat the token as rejected."""
+
+
+class JWTBlacklist:
+    def __init__(self, dapr_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=dapr_url, timeout=5.0, headers={"dapr-app-id": "budapp"})
+
+    @staticmethod
+    def key(token: str) -> str:
+        return f"jwt_blacklist:{token}"
+
+    async def add(self, token: str, ttl_seconds: int) -> None:
+        item = {"key": self.key(token), "value": "blacklisted", "metadata": {"ttlInSeconds": str(max(1, ttl_seconds))}}
+        try:
+            response = await self.http.post(f"/v1.0/state/{STORE}", json=[item])
+        except httpx.HTTPError as exc:
+            raise BlacklistUnavailable(str(exc)) from None
+        if response.status_code >= 300:
+            raise BlacklistUnavailable(f"state store answered {response.status_code}")
+
+    async def contains(self, token: str) -> bool:
+        try:
+            response = await self.http.get(f"/v1.0/state/{STORE}/{self.key(token)}")
+        except httpx.HTTPError as exc:
+            raise BlacklistUnavailable(str(exc)) from None
+        if response.status_code == 204:
+            return False
+        if response.status_code == 200:
+            return bool(response.content)
+        raise BlacklistUnavailable(f"state store answered {response.status_code}")
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

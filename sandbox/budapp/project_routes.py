@@ -1,0 +1,125 @@
+"""/projects: create, list (with budapp's visibility rules), read, edit, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from sandbox.budapp.schemas import ProjectCreate, ProjectEdit, ProjectType, project_info
+from sandbox.budapp.security import permissions_of, require
+from sandbox.common.envelopes import error_response, paginated, success
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+def _tags(tags) -> list[dict] | None:
+    return [t.model_dump() for t in tags] if tags is not None else None
+
+
+async def _visible_project(request: Request, project_id: UUID, user: dict[str, Any]) -> dict[str, Any] | Any:
+    """The project, or the ErrorResponse budapp gives the caller for it."""
+    state = request.app.state
+    project = await state.projects.by_id(project_id)
+    if project is None:
+        return error_response(404, "Project not found")
+    if user["is_superuser"]:
+        return project
+    if user["user_type"] == "client" and project["project_type"] != "client_app":
+        return error_response(403, "Access denied: client users can only access client projects")
+    if "project:manage" in permissions_of(user) and user["user_type"] != "client":
+        return project
+    if not await state.projects.is_member(project["id"], user["id"]):
+        return error_response(403, "Insufficient permissions for this operation")
+    return project
+
+
+@router.post("/")
+async def create_project(body: ProjectCreate, request: Request, user: dict[str, Any] = Depends(require("project:manage"))):
+    state = request.app.state
+    if user["user_type"] == "client":
+        project_type = "client_app"
+    else:
+        project_type = body.project_type.value if body.project_type else "admin_app"
+    if await state.projects.name_taken(body.name, project_type, user["id"]):
+        return error_response(400, "Project already exist with same name")
+    async with state.pool.acquire() as connection, connection.transaction():
+        project = await state.projects.insert(
+            connection, user["id"], name=body.name, description=body.description, tags=_tags(body.tags) or [],
+            icon=body.icon, project_type=project_type, benchmark=body.benchmark, created_by=user["id"],
+        )
+    return success("project.create", "Project created successfully", project=project_info(project))
+
+
+@router.get("/")
+async def list_projects(
+    request: Request,
+    user: dict[str, Any] = Depends(require("project:view")),
+    page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0),
+    name: str | None = None,
+    project_type: ProjectType | None = None,
+    search: bool = False,
+):
+    state = request.app.state
+    if user["user_type"] == "client":
+        wanted = "client_app"
+    else:
+        wanted = project_type.value if project_type else "admin_app"
+    sees_all = wanted == "admin_app" and "project:manage" in permissions_of(user)
+    projects, total = await state.projects.listing(
+        member_id=None if sees_all else user["id"], project_type=wanted, name=name, partial=search,
+        offset=(page - 1) * limit, limit=limit,
+    )
+    items = [
+        {"project": project_info(p), "users_count": await state.projects.users_count(p["id"]),
+         "endpoints_count": 0, "credentials_count": 0, "profile_colors": []}
+        for p in projects
+    ]
+    return paginated("project.list", "Successfully list all projects", "projects", items, page, limit, total)
+
+
+@router.get("/{project_id}")
+async def get_project(project_id: UUID, request: Request, user: dict[str, Any] = Depends(require("project:view"))):
+    project = await _visible_project(request, project_id, user)
+    if not isinstance(project, dict):
+        return project
+    info = project_info(project)
+    return success(
+        "project.retrieve", "Project details fetched successfully",
+        project={k: info[k] for k in ("id", "name", "description", "tags", "icon", "project_type")},
+        endpoints_count=0, credentials_count=0, credentials=[],
+    )
+
+
+@router.patch("/{project_id}")
+async def edit_project(
+    project_id: UUID, body: ProjectEdit, request: Request, user: dict[str, Any] = Depends(require("project:manage"))
+):
+    state = request.app.state
+    project = await _visible_project(request, project_id, user)
+    if not isinstance(project, dict):
+        return project
+    changes = body.model_dump(exclude_none=True)
+    if "tags" in changes:
+        changes["tags"] = _tags(body.tags)
+    if "name" in changes and await state.projects.name_taken(
+        changes["name"], project["project_type"], user["id"], except_id=project["id"]
+    ):
+        return error_response(400, "Project name already exists")
+    if changes:
+        project = await state.projects.update(project["id"], **changes)
+    return success("project.edit", "Project details updated successfully", project=project_info(project))
+
+
+@router.delete("/{project_id}")
+async def delete_project(
+    project_id: UUID, request: Request, user: dict[str, Any] = Depends(require("project:manage")),
+    remove_credential: bool = True,
+):
+    project = await _visible_project(request, project_id, user)
+    if not isinstance(project, dict):
+        return project
+    await request.app.state.projects.update(project["id"], status="deleted")
+    return success("project.delete", "Project deleted successfully")

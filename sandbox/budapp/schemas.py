@@ -1,0 +1,157 @@
+"""Request bodies with budapp's validation rules (the 422s must match)."""
+
+from __future__ import annotations
+
+import re
+import string
+from enum import Enum
+from typing import Any
+
+from pydantic import UUID4, BaseModel, EmailStr, Field, field_validator
+
+PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
+
+
+class UserRole(str, Enum):
+    admin = "admin"
+    super_admin = "super_admin"
+    developer = "developer"
+    devops = "devops"
+    tester = "tester"
+
+
+class UserType(str, Enum):
+    admin = "admin"
+    client = "client"
+
+
+class ProjectType(str, Enum):
+    client_app = "client_app"
+    admin_app = "admin_app"
+
+
+def password_problem(value: str) -> str | None:
+    checks = [
+        (r"\d", "Password must contain at least one digit."),
+        (r"[A-Z]", "Password must contain at least one uppercase letter."),
+        (r"[a-z]", "Password must contain at least one lowercase letter."),
+    ]
+    for pattern, message in checks:
+        if not re.search(pattern, value):
+            return message
+    if not PUNCTUATION.search(value):
+        return "Password must contain at least one special character."
+    if re.search(r"\s", value):
+        return "Password must not contain any whitespace."
+    return None
+
+
+class PermissionItem(BaseModel):
+    name: str
+    has_permission: bool
+
+
+class UserCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    email: EmailStr = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=8, max_length=100)
+    permissions: list[PermissionItem] | None = None
+    role: UserRole
+    company: str | None = Field(None, max_length=255)
+    purpose: str | None = Field(None, max_length=255)
+    user_type: UserType = UserType.client
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        stripped = value.strip()
+        if not re.match(r"^[a-zA-Z\s\-']+$", stripped):
+            raise ValueError("Name can only contain letters, spaces, hyphens, and apostrophes")
+        return stripped
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str) -> str:
+        problem = password_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: UserRole) -> UserRole:
+        if value == UserRole.super_admin:
+            raise ValueError("The SUPER_ADMIN role is not permitted.")
+        return value
+
+
+class UserLogin(BaseModel):
+    email: EmailStr = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=8, max_length=100)
+    tenant_id: UUID4 | None = None
+    user_type: UserType = UserType.client
+    remember_me: bool = False
+
+
+class RefreshTokenRequest(BaseModel):
+    refresh_token: str = Field(min_length=1)
+
+
+class LogoutRequest(BaseModel):
+    tenant_id: UUID4 | None = None
+    refresh_token: str = Field(min_length=1)
+
+
+class UserUpdate(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    password: str | None = Field(None, min_length=8, max_length=100)
+    role: UserRole | None = None
+    company: str | None = Field(None, max_length=255)
+    purpose: str | None = Field(None, max_length=255)
+    user_type: UserType | None = None
+
+
+class Tag(BaseModel):
+    name: str = Field(min_length=1)
+    color: str = Field(pattern=r"^#[0-9A-Fa-f]{6}$")
+
+
+class ProjectCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=400)
+    tags: list[Tag] | None = None
+    icon: str | None = None
+    project_type: ProjectType | None = None
+    benchmark: bool = False
+
+
+class ProjectEdit(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=400)
+    tags: list[Tag] | None = None
+    icon: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("Project name cannot be empty or only whitespace")
+        return value
+
+
+def user_info(user: dict[str, Any]) -> dict[str, Any]:
+    """UserInfo as budapp serialises it."""
+    return {
+        "id": str(user["id"]), "name": user["name"], "email": user["email"], "color": user["color"],
+        "role": user["role"], "status": user["status"], "company": user["company"], "purpose": user["purpose"],
+        "user_type": user["user_type"],
+    }
+
+
+def project_info(project: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(project["id"]), "name": project["name"], "description": project["description"],
+        "tags": project["tags"], "icon": project["icon"], "project_type": project["project_type"],
+        "created_by": str(project["created_by"]), "created_at": project["created_at"].isoformat(),
+        "modified_at": project["modified_at"].isoformat(),
+    }

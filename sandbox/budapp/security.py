@@ -1,0 +1,88 @@
+"""Who is calling: bearer token → user row, with budapp's exact refusals; permissions."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+from uuid import UUID
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sandbox.budapp.blacklist import BlacklistUnavailable
+from sandbox.budapp.keycloak import TokenExpired, TokenInvalid
+
+bearer = HTTPBearer()  # missing or non-Bearer header: 401 {"detail": "Not authenticated"}
+
+INVALID = "Invalid authentication credentials"
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+CLIENT_PERMISSIONS = frozenset({"client:access", "project:view", "project:manage"})
+ADMIN_PERMISSIONS = frozenset(
+    {"model:view", "project:view", "endpoint:view", "cluster:view", "benchmark:view", "client:access"}
+)
+ALL_PERMISSIONS = frozenset(
+    {
+        "model:view", "model:manage", "model:benchmark", "project:view", "project:manage", "endpoint:view",
+        "endpoint:manage", "cluster:view", "cluster:manage", "user:view", "user:manage", "benchmark:view",
+        "benchmark:manage", "client:access",
+    }
+)
+
+
+def _unauthorised(detail: str = INVALID) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers=CHALLENGE)
+
+
+async def _user_from_token(request: Request, token: str) -> dict[str, Any]:
+    state = request.app.state
+    try:
+        if await state.blacklist.contains(token):
+            raise _unauthorised()
+    except BlacklistUnavailable:
+        raise _unauthorised() from None
+    try:
+        claims = state.keycloak.decode_access(token)
+    except TokenExpired:
+        raise _unauthorised("Token has expired") from None
+    except TokenInvalid:
+        raise _unauthorised() from None
+    try:
+        auth_id = UUID(claims["sub"])
+    except ValueError:
+        raise _unauthorised() from None
+    user = await state.users.by_auth_id(auth_id)
+    if user is None:
+        raise _unauthorised()
+    user["raw_token"] = token
+    return user
+
+
+async def current_user(request: Request, credentials: HTTPAuthorizationCredentials = Depends(bearer)) -> dict[str, Any]:
+    """Active or invited user (what /users/me accepts)."""
+    user = await _user_from_token(request, credentials.credentials)
+    if user["status"] not in ("active", "invited"):
+        raise HTTPException(status_code=400, detail="Inactive user")
+    return user
+
+
+async def current_active_user(user: dict[str, Any] = Depends(current_user)) -> dict[str, Any]:
+    if user["status"] != "active":
+        raise HTTPException(status_code=400, detail="Inactive user")
+    return user
+
+
+def permissions_of(user: dict[str, Any]) -> frozenset[str]:
+    if user["is_superuser"]:
+        return ALL_PERMISSIONS
+    return CLIENT_PERMISSIONS if user["user_type"] == "client" else ADMIN_PERMISSIONS
+
+
+def require(permission: str) -> Callable[..., Any]:
+    """Dependency: the active user holding ``permission`` (403 otherwise)."""
+
+    async def check(user: dict[str, Any] = Depends(current_active_user)) -> dict[str, Any]:
+        if permission not in permissions_of(user):
+            raise HTTPException(status_code=403, detail="Insufficient permissions for this operation")
+        return user
+
+    return check

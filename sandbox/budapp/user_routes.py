@@ -1,0 +1,86 @@
+"""/users: me, permissions, admin listing, update and (soft) delete."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from sandbox.budapp.schemas import UserRole, UserType, UserUpdate, user_info
+from sandbox.budapp.security import current_active_user, current_user, permissions_of, require
+from sandbox.common.envelopes import error_response, paginated, success
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me")
+async def me(request: Request, user: dict[str, Any] = Depends(current_user)):
+    if await request.app.state.faults.is_on("users_me_returns_other_user"):
+        user = await request.app.state.users.another_than(user["id"]) or user
+    return success("user.me", "Successfully get current user", user=user_info(user))
+
+
+@router.get("/me/permissions")
+async def my_permissions(user: dict[str, Any] = Depends(current_active_user)):
+    granted = permissions_of(user)
+    return success(
+        "user.permissions", "Successfully get user permissions",
+        permissions=[{"name": name, "has_permission": True} for name in sorted(granted)],
+    )
+
+
+@router.get("/")
+async def list_users(
+    request: Request,
+    _: dict[str, Any] = Depends(require("user:manage")),
+    page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0),
+    name: str | None = None,
+    email: str | None = None,
+    role: UserRole | None = None,
+    status: str | None = None,
+    user_type: UserType | None = None,
+):
+    filters = {"name": name, "email": email, "role": role and role.value, "status": status, "user_type": user_type and user_type.value}
+    users, total = await request.app.state.users.search(filters, (page - 1) * limit, limit)
+    return paginated("users.list", "Successfully list users", "users", [user_info(u) for u in users], page, limit, total)
+
+
+@router.get("/{user_id}")
+async def get_user(user_id: UUID, request: Request, _: dict[str, Any] = Depends(require("user:manage"))):
+    user = await request.app.state.users.by_id(user_id)
+    if user is None:
+        return error_response(404, "User not found")
+    return success("user.retrieve", "Successfully retrieved user", user=user_info(user))
+
+
+@router.patch("/{user_id}")
+async def update_user(
+    user_id: UUID, body: UserUpdate, request: Request, caller: dict[str, Any] = Depends(current_active_user)
+):
+    if caller["id"] != user_id and "user:manage" not in permissions_of(caller):
+        return error_response(403, "Insufficient permissions for this operation")
+    changes = {k: (v.value if hasattr(v, "value") else v) for k, v in body.model_dump(exclude_none=True).items()}
+    changes.pop("password", None)
+    user = await request.app.state.users.by_id(user_id)
+    if user is None:
+        return error_response(404, "User not found")
+    if changes:
+        user = await request.app.state.users.update(user_id, **changes)
+    return success("user.me", "User details updated successfully", user=user_info(user))
+
+
+@router.delete("/{user_id}")
+async def delete_user(user_id: UUID, request: Request, caller: dict[str, Any] = Depends(require("user:manage"))):
+    state = request.app.state
+    if caller["id"] == user_id:
+        return error_response(400, "You cannot delete your own account")
+    user = await state.users.by_id(user_id)
+    if user is None or user["status"] == "deleted":
+        return error_response(404, "User not found")
+    if user["is_superuser"]:
+        return error_response(400, "Cannot delete superuser")
+    await state.users.update(user_id, status="deleted")
+    await state.keycloak.delete_user(user["auth_id"])
+    return success("info", "User deleted successfully")

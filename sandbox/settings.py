@@ -1,0 +1,55 @@
+"""Settings of the sandbox platform, from SANDBOX_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SANDBOX_ROOT = Path(__file__).resolve().parent
+SUITE_ROOT = SANDBOX_ROOT.parent
+
+
+class SandboxSettings(BaseSettings):
+    """Ports, stores, token lifetimes and credentials of one sandbox instance."""
+
+    model_config = SettingsConfigDict(env_prefix="SANDBOX_", frozen=True)
+
+    host: str = "127.0.0.1"
+    budapp_port: int = 19082
+    budsim_port: int = 19002
+    budcluster_port: int = 19003
+    budmodel_port: int = 19004
+    budmetrics_port: int = 19005
+    budgateway_port: int = 19000
+    dapr_port: int = 19500
+    clickhouse_port: int = 18123
+
+    postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/bud_e2e_sandbox"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    access_token_lifespan: int = Field(1800, gt=0)
+    refresh_token_lifespan: int = Field(86400, gt=0)
+    rate_limit_enabled: bool = False
+
+    super_user_email: str = "admin@budtest.dev"
+    super_user_password: str = ""
+    admin_token: str = ""
+    faults: str = ""
+
+    state_dir: Path = Field(default_factory=lambda: Path(os.environ.get("E2E_STATE_DIR") or SUITE_ROOT / ".e2e-state"))
+
+    def url(self, service: str) -> str:
+        return f"http://{self.host}:{getattr(self, f'{service}_port')}"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.state_dir / "sandbox"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> SandboxSettings:
+    return SandboxSettings()
