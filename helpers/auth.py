@@ -9,6 +9,7 @@ import httpx
 
 from helpers.api_client import APIClient
 from helpers.masking import register_secret
+from helpers.tokens import seconds_left
 from helpers.naming import strong_password, unique_email, unique_person_name
 
 
@@ -74,6 +75,17 @@ class AuthAPI:
         body = response.json()
         user.remember_token(body["token"])
         return body
+
+    async def valid_access_token(self, user: TestUser, margin: float = 30.0) -> str:
+        """``user``'s access token, refreshed first when it expires within ``margin`` seconds."""
+        if user.access_token and seconds_left(user.access_token) > margin:
+            return user.access_token
+        response = await self.refresh(user.refresh_token) if user.refresh_token else None
+        if response is not None and response.status_code == 200:
+            user.remember_token(response.json()["token"])
+        else:
+            await self.login_user(user, **({"user_type": "admin"} if user.role == "super_admin" else {}))
+        return user.access_token
 
     async def register_and_login(self, user: TestUser) -> TestUser:
         response = await self.register(user)

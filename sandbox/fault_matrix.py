@@ -1,0 +1,126 @@
+"""Run the suite once per sandbox fault and show which tests caught each one.
+
+    python -m sandbox.fault_matrix [--faults a,b] [--junit-dir DIR] [-- PYTEST_ARGS...]
+
+A baseline run with no fault comes first and must pass; then, for every fault,
+the fault is switched on, the selected tests run, and the failing tests are
+recorded. Exits 1 when the baseline fails or any fault goes uncaught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.common.faults import KNOWN_FAULTS, FaultSwitch, parse_fault_list
+from sandbox.common.stores import redis_client
+from sandbox.settings import SUITE_ROOT, get_settings
+
+DEFAULT_SELECTION = ["-m", "priority_p0 or priority_p1"]
+SHOWN_PER_FAULT = 6
+
+
+@dataclass
+class Outcome:
+    fault: str
+    failed: list[str] = field(default_factory=list)
+    passed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def caught(self) -> bool:
+        return bool(self.failed)
+
+
+async def switch_faults(names: list[str]) -> None:
+    store = redis_client(get_settings().redis_url)
+    try:
+        await FaultSwitch(store).set(names)
+    finally:
+        await store.aclose()
+
+
+def read_junit(path: Path) -> tuple[list[str], int]:
+    """(failed or errored test ids, passed count) from a JUnit XML report."""
+    failed, passed = [], 0
+    for case in ET.parse(path).getroot().iter("testcase"):
+        test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.append(test_id)
+        elif case.find("skipped") is None:
+            passed += 1
+    return failed, passed
+
+
+def run_suite(fault: str, junit_dir: Path, pytest_args: list[str]) -> Outcome:
+    report = junit_dir / f"{fault}.xml"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args]
+    started = time.monotonic()
+    subprocess.run(command, cwd=SUITE_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    if not report.exists():
+        raise SystemExit(f"pytest wrote no report for {fault}: run `{' '.join(command)}` to see why")
+    failed, passed = read_junit(report)
+    return Outcome(fault, failed, passed, time.monotonic() - started)
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    width = max(len(o.fault) for o in outcomes)
+    print(f"\n{'fault'.ljust(width)}  caught  tests that failed")
+    print(f"{'-' * width}  ------  ----------------")
+    for outcome in outcomes:
+        mark = "yes" if outcome.caught else ("n/a" if outcome.fault == "(none)" else "NO")
+        tests = outcome.failed[:SHOWN_PER_FAULT] or ["-"]
+        if len(outcome.failed) > SHOWN_PER_FAULT:
+            tests.append(f"(+{len(outcome.failed) - SHOWN_PER_FAULT} more in {outcome.fault}.xml)")
+        print(f"{outcome.fault.ljust(width)}  {mark:<6}  {tests[0]}")
+        for test in tests[1:]:
+            print(f"{' ' * width}          {test}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    pytest_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(prog="fault-matrix", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--faults", default="", help="comma list (default: every known fault)")
+    parser.add_argument("--junit-dir", type=Path, default=SUITE_ROOT / "reports" / "fault-matrix")
+    options = parser.parse_args(argv)
+    faults = parse_fault_list(options.faults) or sorted(KNOWN_FAULTS)
+    unknown = sorted(set(faults) - KNOWN_FAULTS.keys())
+    if unknown:
+        parser.error(f"unknown faults {unknown}; known: {', '.join(sorted(KNOWN_FAULTS))}")
+    options.junit_dir.mkdir(parents=True, exist_ok=True)
+    selection = pytest_args or DEFAULT_SELECTION
+
+    outcomes: list[Outcome] = []
+    try:
+        asyncio.run(switch_faults([]))
+        baseline = run_suite("(none)", options.junit_dir, selection)
+        print(f"baseline: {baseline.passed} passed, {len(baseline.failed)} failed in {baseline.seconds:.0f}s")
+        if baseline.failed:
+            print("the suite fails without any fault; fix that first:", *baseline.failed, sep="\n  ")
+            return 1
+        for fault in faults:
+            asyncio.run(switch_faults([fault]))
+            outcome = run_suite(fault, options.junit_dir, selection)
+            print(f"{fault}: {len(outcome.failed)} test(s) failed in {outcome.seconds:.0f}s")
+            outcomes.append(outcome)
+    finally:
+        asyncio.run(switch_faults([]))
+    print_table(outcomes)
+    uncaught = [o.fault for o in outcomes if not o.caught]
+    if uncaught:
+        print(f"\nUNCAUGHT faults: {', '.join(uncaught)}")
+        return 1
+    print(f"\nall {len(outcomes)} faults caught")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
