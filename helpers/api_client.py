@@ -12,9 +12,10 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import httpx
 
@@ -63,6 +64,8 @@ class Exchange:
 class APIClient:
     """HTTP client of one service of the platform."""
 
+    live: "weakref.WeakSet[APIClient]" = weakref.WeakSet()
+
     def __init__(
         self,
         service: str,
@@ -90,6 +93,7 @@ class APIClient:
             transport=transport,
             follow_redirects=False,
         )
+        APIClient.live.add(self)
 
     # -- public API ---------------------------------------------------------
 
@@ -155,8 +159,14 @@ class APIClient:
             await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def recent_exchanges(self, since: float = 0.0) -> Iterable[Exchange]:
+    def recent_exchanges(self, since: float = 0.0) -> list[Exchange]:
         return [e for e in self.history if e.started_at >= since]
+
+    @classmethod
+    def exchanges_since(cls, since: float) -> list[Exchange]:
+        """Every live client's exchanges since ``since`` (epoch seconds), oldest first."""
+        found = [e for client in list(cls.live) for e in client.recent_exchanges(since)]
+        return sorted(found, key=lambda e: e.started_at)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -18,7 +18,6 @@ from uuid import UUID, uuid4
 import asyncpg
 import jwt
 import redis.asyncio as redis
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 SESSION_KEY = "sandbox:keycloak:session:{}"
@@ -52,20 +51,16 @@ def password_matches(password: str, stored: str) -> bool:
 
 @dataclass
 class SigningKey:
+    """The realm's RSA key pair (kept as key objects: parsing PEM on every use is slow)."""
+
     kid: str
-    private_pem: bytes
-    public_pem: bytes
+    private_key: rsa.RSAPrivateKey
+    public_key: rsa.RSAPublicKey
 
     @classmethod
     def generate(cls) -> "SigningKey":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private_pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        public_pem = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return cls(kid=secrets.token_hex(8), private_pem=private_pem, public_pem=public_pem)
+        return cls(kid=secrets.token_hex(8), private_key=key, public_key=key.public_key())
 
 
 class KeycloakStandIn:
@@ -172,13 +167,13 @@ class KeycloakStandIn:
         }
 
     def _sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.key.private_pem, algorithm="RS256", headers={"kid": self.key.kid})
+        return jwt.encode(claims, self.key.private_key, algorithm="RS256", headers={"kid": self.key.kid})
 
     def _decode(self, token: str, expected_type: str) -> dict[str, Any]:
         audience = AUDIENCE if expected_type == "Bearer" else self.issuer
         try:
             claims = jwt.decode(
-                token, self.key.public_pem, algorithms=["RS256"], audience=audience, issuer=self.issuer,
+                token, self.key.public_key, algorithms=["RS256"], audience=audience, issuer=self.issuer,
                 options={"require": ["exp", "sub", "typ"]},
             )
         except jwt.ExpiredSignatureError:

@@ -290,13 +290,16 @@ cluster_save_state() {
     } >"$file"
 }
 
-# cluster_load_state MODE -- define the recorded variables; false when nothing is recorded.
-cluster_load_state() {
+# cluster_state_get MODE KEY -- one recorded value (empty when nothing is recorded).
+cluster_state_get() {
     local file
     file=$(cluster_state_file "$1")
-    [ -f "$file" ] || return 1
-    # shellcheck source=/dev/null
-    source "$file"
+    [ -f "$file" ] || return 0
+    (
+        # shellcheck source=/dev/null
+        source "$file"
+        printf '%s' "${!2:-}"
+    )
 }
 
 # cluster_forget MODE -- remove every file setup wrote for MODE (logs are kept).
@@ -570,4 +573,35 @@ cluster_teardown_release() {
         kube_helm uninstall dapr -n dapr-system --wait >&2 || e2e_warn "Dapr was already gone"
         kube delete namespace dapr-system --ignore-not-found --timeout="$(cluster_rollout_timeout)s" >&2
     fi
+}
+
+# cluster_deploy MODE -- everything after the cluster exists: namespace, Dapr, the
+# bud chart, readiness waits, port-forwards, health checks, deployment.env.
+# Needs KUBE_CONTEXT, K8S_NAMESPACE, HELM_RELEASE, HELM_CHART, SKIP_DAPR, and a
+# record_state function (defined by the calling script) that saves what was created.
+cluster_deploy() {
+    local mode="$1" work
+    work=$(cluster_work_dir "$mode")
+    cluster_step "namespace $K8S_NAMESPACE in $KUBE_CONTEXT"
+    cluster_ensure_namespace
+    record_state
+    if [ "${SKIP_DAPR:-false}" = true ]; then
+        e2e_log "--skip-dapr: Dapr is neither checked nor installed"
+    else
+        cluster_step "Dapr"
+        cluster_install_dapr
+        record_state
+    fi
+    cluster_step "generating this deployment's keys and Helm values in $work"
+    cluster_ensure_secrets "$work/keys"
+    cluster_write_helm_values "$work/values.generated.yaml" "$work/keys"
+    cluster_install_chart "$work/values.generated.yaml"
+    cluster_step "waiting for the stores and services to be ready"
+    cluster_wait_workloads
+    cluster_step "forwarding the services to 127.0.0.1"
+    cluster_start_port_forwards
+    cluster_step "waiting for each service to answer"
+    cluster_wait_healthy
+    cluster_write_kubernetes_env "$mode"
+    cluster_print_summary "$mode"
 }
