@@ -6,9 +6,11 @@ import logging
 
 from fastapi import FastAPI
 
-from sandbox.budapp import auth_routes, project_routes, user_routes
+from sandbox.budapp import auth_routes, catalog, model_routes, project_routes, user_routes, workflow_routes
 from sandbox.budapp.blacklist import JWTBlacklist
 from sandbox.budapp.db import Projects, Users, create_pool
+from sandbox.budapp.models_db import Catalog, Models
+from sandbox.budapp.workflows import Workflows
 from sandbox.budapp.keycloak import KeycloakStandIn, SigningKey
 from sandbox.common.app_factory import create_service_app
 from sandbox.settings import get_settings
@@ -40,6 +42,10 @@ async def start(app: FastAPI) -> None:
     app.state.pool = await create_pool(settings.postgres_dsn)
     app.state.users = Users(app.state.pool)
     app.state.projects = Projects(app.state.pool)
+    app.state.catalog = Catalog(app.state.pool)
+    app.state.models = Models(app.state.pool)
+    app.state.workflows = Workflows(app.state.pool)
+    await catalog.seed(app.state.pool)
     app.state.blacklist = JWTBlacklist(settings.url("dapr"))
     app.state.keycloak = KeycloakStandIn(
         app.state.pool, app.state.redis, issuer=f"{settings.url('budapp')}/realms/bud", key=SigningKey.generate(),
@@ -55,7 +61,7 @@ async def stop(app: FastAPI) -> None:
 
 def create_app() -> FastAPI:
     app = create_service_app("budapp", settings=get_settings(), on_startup=start, on_shutdown=stop)
-    for module in (auth_routes, user_routes, project_routes):
+    for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes):
         app.include_router(module.router)
     return app
 

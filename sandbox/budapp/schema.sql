@@ -49,3 +49,80 @@ CREATE TABLE IF NOT EXISTS keycloak.user_entity (
     enabled BOOLEAN NOT NULL DEFAULT TRUE,
     created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
 );
+
+-- Model catalog and onboarded models.
+CREATE TABLE IF NOT EXISTS provider (
+    id UUID PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    description VARCHAR NOT NULL,
+    type VARCHAR NOT NULL UNIQUE,
+    icon VARCHAR NOT NULL,
+    capabilities JSONB NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE IF NOT EXISTS cloud_model (
+    id UUID PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    description VARCHAR NULL,
+    modality JSONB NOT NULL,
+    source VARCHAR NOT NULL,
+    provider_type VARCHAR NOT NULL DEFAULT 'cloud_model',
+    uri VARCHAR NOT NULL,
+    provider_id UUID NOT NULL REFERENCES provider(id),
+    tags JSONB NULL,
+    tasks JSONB NULL,
+    supported_endpoints JSONB NOT NULL,
+    is_present_in_model BOOLEAN NOT NULL DEFAULT FALSE,
+    UNIQUE (uri, source)
+);
+
+CREATE TABLE IF NOT EXISTS model (
+    id UUID PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    description VARCHAR NULL,
+    tags JSONB NULL,
+    tasks JSONB NULL,
+    author VARCHAR NULL,
+    icon VARCHAR NULL,
+    modality JSONB NOT NULL,
+    source VARCHAR NOT NULL,
+    provider_type VARCHAR NOT NULL,
+    uri VARCHAR NOT NULL,
+    local_path VARCHAR NULL,
+    model_size BIGINT NULL,
+    provider_id UUID NULL REFERENCES provider(id),
+    cloud_model_id UUID NULL REFERENCES cloud_model(id),
+    supported_endpoints JSONB NOT NULL DEFAULT '[]',
+    status VARCHAR NOT NULL DEFAULT 'active',
+    created_by UUID NOT NULL REFERENCES "user"(id),
+    created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+);
+
+-- Multi-step workflows.
+CREATE TABLE IF NOT EXISTS workflow (
+    id UUID PRIMARY KEY,
+    created_by UUID NOT NULL REFERENCES "user"(id),
+    status VARCHAR NOT NULL DEFAULT 'in_progress',
+    workflow_type VARCHAR NOT NULL,
+    title VARCHAR NULL,
+    icon VARCHAR NULL,
+    tag VARCHAR NULL,
+    progress JSONB NULL,
+    current_step INTEGER NOT NULL DEFAULT 0,
+    total_steps INTEGER NOT NULL DEFAULT 0,
+    reason VARCHAR NULL,
+    visibility VARCHAR NOT NULL DEFAULT 'public',
+    created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+);
+
+CREATE TABLE IF NOT EXISTS workflow_step (
+    id UUID PRIMARY KEY,
+    workflow_id UUID NOT NULL REFERENCES workflow(id) ON DELETE CASCADE,
+    step_number INTEGER NOT NULL,
+    data JSONB NOT NULL DEFAULT '{}',
+    created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    UNIQUE (workflow_id, step_number)
+);

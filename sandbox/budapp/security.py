@@ -86,3 +86,22 @@ def require(permission: str) -> Callable[..., Any]:
         return user
 
     return check
+
+
+def dual_auth(permission: str) -> Callable[..., Any]:
+    """Routes that take a user JWT or the Dapr internal token.
+
+    Without any Authorization header they answer 403 (the internal-token branch):
+    "Forbidden - Internal auth not configured" since the sandbox sets no APP_API_TOKEN.
+    """
+    checker = require(permission)
+
+    async def check(request: Request) -> dict[str, Any]:
+        if "authorization" not in request.headers:
+            raise HTTPException(status_code=403, detail="Forbidden - Internal auth not configured")
+        credentials = await bearer(request)
+        user = await current_user(request, credentials)
+        user = await current_active_user(user)
+        return await checker(user)
+
+    return check

@@ -7,12 +7,13 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 
-def success(object_name: str, message: str, status: int = 200, **payload: Any) -> JSONResponse:
-    """``{"object": ..., "message": ..., **payload}`` with the given status."""
-    return JSONResponse({"object": object_name, "message": message, **payload}, status_code=status)
+def success(object_name: str, message: str, http_status: int = 200, **payload: Any) -> JSONResponse:
+    """``{"object": ..., "message": ..., **payload}`` with the given HTTP status."""
+    return JSONResponse(jsonable_encoder({"object": object_name, "message": message, **payload}), status_code=http_status)
 
 
 def paginated(object_name: str, message: str, key: str, items: list[Any], page: int, limit: int, total: int, **extra: Any) -> JSONResponse:

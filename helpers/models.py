@@ -1,0 +1,82 @@
+"""budapp's model endpoints as user-level actions, and the cloud-model onboarding journey."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import httpx
+
+from helpers.api_client import APIClient
+
+E2E_TAG = {"name": "e2e", "color": "#0F9D58"}
+CLOUD_ONBOARDING_STEPS = 5
+RACE_RETRIES = 3
+CATALOG_RACE_MESSAGES = {"Cloud model is already present in model", "Duplicate model uri and source found"}
+
+
+class ModelsAPI:
+    def __init__(self, budapp: APIClient) -> None:
+        self.budapp = budapp
+
+    async def providers(self, token: str, **params: Any) -> httpx.Response:
+        return await self.budapp.get("/models/providers", params=params, token=token)
+
+    async def catalog(self, token: str, **params: Any) -> httpx.Response:
+        return await self.budapp.get("/models/", params={"table_source": "cloud_model", **params}, token=token)
+
+    async def onboarded(self, token: str, **params: Any) -> httpx.Response:
+        return await self.budapp.get("/models/", params={"table_source": "model", **params}, token=token)
+
+    async def get(self, token: str, model_id: str) -> httpx.Response:
+        return await self.budapp.get(f"/models/{model_id}", token=token)
+
+    async def delete(self, token: str, model_id: str) -> httpx.Response:
+        return await self.budapp.delete(f"/models/{model_id}", token=token)
+
+    async def cloud_step(self, token: str, step_number: int, workflow_id: str | None = None, **fields: Any) -> httpx.Response:
+        body: dict[str, Any] = {"step_number": step_number, **fields}
+        if workflow_id:
+            body["workflow_id"] = workflow_id
+        else:
+            body["workflow_total_steps"] = CLOUD_ONBOARDING_STEPS
+        return await self.budapp.post("/models/cloud-model-workflow", json=body, token=token)
+
+    async def free_cloud_models(
+        self, token: str, provider_type: str = "openai", endpoint: str = "/v1/chat/completions"
+    ) -> tuple[dict, list[dict]]:
+        """A provider and its catalog models serving ``endpoint`` that nobody onboarded yet, shuffled.
+
+        Shuffled so that parallel workers rarely reach for the same entry.
+        """
+        providers = (await self.providers(token, limit=100)).json()["providers"]
+        provider = next((p for p in providers if p["type"] == provider_type), None)
+        assert provider, f"no provider of type {provider_type!r} in {[p['type'] for p in providers]}"
+        models = (await self.catalog(token, source=provider_type, limit=500)).json()["models"]
+        free = [m["model"] for m in models if not m["model"]["is_present_in_model"] and endpoint in m["model"]["supported_endpoints"]]
+        assert free, f"no free {provider_type} catalog model serves {endpoint}; run ./scripts/cleanup.sh for leftovers"
+        random.shuffle(free)
+        return provider, free
+
+    async def onboard_cloud_model(self, token: str, name: str, provider_type: str = "openai",
+                                  endpoint: str = "/v1/chat/completions") -> dict[str, Any]:
+        """The UI's cloud-model journey in as few calls as budapp allows; the final workflow record.
+
+        A catalog entry taken by a parallel worker in the meantime is skipped for the next one.
+        """
+        provider, candidates = await self.free_cloud_models(token, provider_type, endpoint)
+        last = None
+        for cloud_model in candidates[:RACE_RETRIES]:
+            first = await self.cloud_step(token, 1, provider_type="cloud_model", add_model_modality=["llm"])
+            assert first.status_code == 200, f"step 1 failed: {first.status_code} {first.text[:300]}"
+            workflow_id = first.json()["workflow_id"]
+            last = await self.cloud_step(
+                token, 2, workflow_id, provider_id=provider["id"], cloud_model_id=cloud_model["id"], name=name,
+                tags=[E2E_TAG], modality=cloud_model["modality"], uri=cloud_model["uri"], trigger_workflow=True,
+            )
+            if last.status_code == 200:
+                return last.json()
+            await self.budapp.delete(f"/workflows/{workflow_id}", token=token)
+            if last.json().get("message") not in CATALOG_RACE_MESSAGES:
+                break
+        raise AssertionError(f"cloud model onboarding failed: {last.status_code} {last.text[:300]}")

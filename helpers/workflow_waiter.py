@@ -1,0 +1,91 @@
+"""Waiting for a budapp workflow to finish, failing fast when it cannot.
+
+Done means ``status == "completed"``. Failed means ``status == "failed"`` or any
+downstream step payload in ``workflow_steps.<x>_events.steps[].payload.content``
+reporting ``FAILED`` — downstream failures often leave the status at
+``in_progress``, so the step payloads are read on every poll.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers.api_client import APIClient
+from helpers.config import get_settings
+from helpers.masking import mask_text
+from helpers.waiters import PollStats, poll_until
+
+FINAL_FAILURE = "failed"
+
+
+def downstream_failure(record: dict[str, Any]) -> str | None:
+    """The first FAILED downstream step in the record, described, or None."""
+    steps = record.get("workflow_steps") or {}
+    for block_name, block in steps.items():
+        if not block_name.endswith("_events") or not isinstance(block, dict):
+            continue
+        for step in block.get("steps") or []:
+            content = ((step or {}).get("payload") or {}).get("content") or {}
+            if str(content.get("status", "")).upper() == "FAILED":
+                return f"{block_name} step '{step.get('id')}' FAILED: {content.get('message') or content.get('title')}"
+    return None
+
+
+def summarise(record: dict[str, Any]) -> str:
+    """One line: status, step, reason and the progress of each event block."""
+    if not isinstance(record, dict) or "status" not in record:
+        return mask_text(str(record))[:300]
+    parts = [f"status={record.get('status')}", f"step={record.get('current_step')}/{record.get('total_steps')}"]
+    if record.get("reason"):
+        parts.append(f"reason={record['reason']!r}")
+    for name, block in (record.get("workflow_steps") or {}).items():
+        if name.endswith("_events") and isinstance(block, dict):
+            done = [s.get("id") for s in block.get("steps") or [] if (s.get("payload") or {}).get("content")]
+            parts.append(f"{name}={block.get('status')} reported={done}")
+    return ", ".join(parts)
+
+
+class WorkflowWaiter:
+    """``await WorkflowWaiter(budapp_client, token).wait_for_workflow(workflow_id=...)``."""
+
+    def __init__(self, client: APIClient, token: str, *, interval: float | None = None, max_interval: float | None = None):
+        settings = get_settings()
+        self.client = client
+        self.token = token
+        self.interval = interval or settings.timeouts.poll_interval
+        self.max_interval = max_interval or settings.timeouts.poll_max_interval
+        self.default_timeout = settings.timeouts.workflow
+        self.last_stats = PollStats()
+
+    async def get(self, workflow_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/workflows/{workflow_id}", token=self.token)
+        if response.status_code != 200:
+            return {"http_status": response.status_code, "body": response.text[:300]}
+        return response.json()
+
+    async def wait_for_workflow(
+        self, *, workflow_id: str, workflow_type: str | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """The final record once ``completed``; raises on failure or timeout.
+
+        ``workflow_type`` names the workflow in messages (the record does not carry it).
+        """
+        self.last_stats = PollStats()
+        label = f"{workflow_type or 'workflow'} {workflow_id} to complete"
+
+        def failure(record: dict[str, Any]) -> str | None:
+            if record.get("status") == FINAL_FAILURE:
+                return f"status failed, reason {record.get('reason')!r}"
+            return downstream_failure(record)
+
+        return await poll_until(
+            lambda: self.get(workflow_id),
+            lambda r: r.get("status") == "completed",
+            description=label,
+            timeout=timeout or self.default_timeout,
+            interval=self.interval,
+            max_interval=self.max_interval,
+            failed=failure,
+            describe=summarise,
+            stats=self.last_stats,
+        )

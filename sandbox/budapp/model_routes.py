@@ -1,0 +1,165 @@
+"""/models: providers, catalog and onboarded models, cloud-model onboarding, delete."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import UUID4
+
+from sandbox.budapp.models_db import cloud_model_info, model_detail, model_info, provider_info
+from sandbox.budapp.schemas import Tag
+from sandbox.budapp.security import dual_auth, require
+from sandbox.budapp.workflow_routes import _unpack, client_error, render
+from sandbox.budapp.workflows import StepRequest, required_missing
+from sandbox.common.envelopes import ClientException, paginated, success
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+class ProviderType(str, Enum):
+    cloud_model = "cloud_model"
+    hugging_face = "hugging_face"
+    url = "url"
+    disk = "disk"
+
+
+class Modality(str, Enum):
+    text_input = "text_input"
+    text_output = "text_output"
+    image_input = "image_input"
+    image_output = "image_output"
+    audio_input = "audio_input"
+    audio_output = "audio_output"
+
+
+class AddModelModality(str, Enum):
+    llm = "llm"
+    mllm = "mllm"
+    image = "image"
+    embedding = "embedding"
+    text_to_speech = "text_to_speech"
+    speech_to_text = "speech_to_text"
+    audio_llm = "audio_llm"
+    omni = "omni"
+
+
+class CloudModelStep(StepRequest):
+    provider_type: ProviderType | None = None
+    provider_id: UUID4 | None = None
+    name: str | None = None
+    modality: list[Modality] | None = None
+    uri: str | None = None
+    tags: list[Tag] | None = None
+    cloud_model_id: UUID4 | None = None
+    add_model_modality: list[AddModelModality] | None = None
+
+
+@router.get("/providers")
+async def list_providers(
+    request: Request, _: dict = Depends(require("model:view")), page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0), name: str | None = None,
+):
+    rows, total = await request.app.state.catalog.providers(name, (page - 1) * limit, limit)
+    return paginated("providers.list", "Successfully list all providers", "providers",
+                     [provider_info(p) for p in rows], page, limit, total)
+
+
+@router.get("/")
+async def list_models(
+    request: Request, _: dict = Depends(require("model:view")), page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0), table_source: str = "cloud_model", name: str | None = None,
+    source: str | None = None, provider_type: ProviderType | None = None,
+):
+    state = request.app.state
+    offset = (page - 1) * limit
+    filters = {"name": name, "source": source, "provider_type": provider_type and provider_type.value}
+    if table_source == "model":
+        rows, total = await state.models.search(filters, offset, limit)
+        items = []
+        for model in rows:
+            provider = await state.catalog.provider(model["provider_id"]) if model["provider_id"] else None
+            items.append({"model": model_info(model, provider), "endpoints_count": 0})
+    else:
+        rows, total = await state.catalog.cloud_models(filters, offset, limit)
+        items = [{"model": cloud_model_info(m), "endpoints_count": None} for m in rows]
+    return paginated("models.list", "Models listed successfully", "models", items, page, limit, total)
+
+
+@router.post("/cloud-model-workflow")
+async def cloud_model_workflow(body: CloudModelStep, request: Request, user: dict = Depends(dual_auth("model:manage"))):
+    """Cloud model onboarding: synchronous; the model exists when the trigger call returns."""
+    state = request.app.state
+    try:
+        if body.name and await state.models.name_taken(body.name):
+            raise ClientException("Model name already exists")
+        workflow = await state.workflows.begin_step(user, body, "cloud_model_onboarding", "Add cloud model")
+        if body.trigger_workflow:
+            workflow = await _onboard_cloud_model(state, user, workflow, body.step_number)
+    except ClientException as exc:
+        return client_error(exc)
+    return success(**_unpack(await render(state, workflow)))
+
+
+async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_step: int) -> dict:
+    merged = await state.workflows.merged_data(workflow["id"])
+    provider = await state.catalog.provider(UUID(merged["provider_id"])) if merged.get("provider_id") else None
+    if provider:
+        merged["source"] = provider["type"]
+    cloud = await state.catalog.cloud_model(UUID(merged["cloud_model_id"])) if merged.get("cloud_model_id") else None
+    problem = required_missing(merged, ["provider_type", "provider_id", "tags", "name", "source"])
+    if problem:
+        raise problem
+    uri = merged.get("uri") or (cloud and cloud["uri"])
+    if await state.models.name_taken(merged["name"]):
+        raise ClientException("Model name already exists")
+    if cloud and cloud["is_present_in_model"]:
+        raise ClientException("Cloud model is already present in model")
+    if await state.models.uri_taken(uri, merged["source"]):
+        raise ClientException("Duplicate model uri and source found")
+    model = await state.models.insert(
+        name=merged["name"], tags=merged["tags"], modality=merged.get("modality") or (cloud and cloud["modality"]) or [],
+        source=merged["source"], provider_type="cloud_model", uri=uri, provider_id=provider["id"],
+        cloud_model_id=cloud and cloud["id"], supported_endpoints=(cloud and cloud["supported_endpoints"]) or [],
+        description=cloud and cloud["description"], created_by=user["id"],
+    )
+    if cloud:
+        await state.catalog.set_cloud_model_present(cloud["id"], True)
+    outcome = {
+        "model_id": str(model["id"]),
+        "workflow_execution_status": {"status": "success", "message": "Model successfully added to the repository"},
+        "leaderboard": None,
+    }
+    await state.workflows.save_step(workflow["id"], trigger_step + 1, outcome)
+    return await state.workflows.update(workflow["id"], status="completed", current_step=trigger_step + 1)
+
+
+@router.get("/{model_id}")
+async def get_model(model_id: UUID, request: Request, _: dict = Depends(dual_auth("model:view"))):
+    state = request.app.state
+    model = await state.models.get(model_id)
+    if model is None:
+        raise ClientException("Model not found", 404)
+    provider = await state.catalog.provider(model["provider_id"]) if model["provider_id"] else None
+    return success(
+        "model.get", "model retrieved successfully", model=model_detail(model, provider), scan_result=None,
+        eval_result=None, model_tree={"adapters_count": 0, "finetunes_count": 0, "merges_count": 0,
+                                      "quantizations_count": 0, "base_model": None},
+        endpoints_count=0, endpoint_id=None, endpoint_name=None,
+    )
+
+
+@router.delete("/{model_id}")
+async def delete_model(model_id: UUID, request: Request, _: dict = Depends(dual_auth("model:manage"))) -> JSONResponse:
+    """Soft delete; frees the catalog entry of a cloud model."""
+    state = request.app.state
+    model = await state.models.get(model_id)
+    if model is None:
+        raise ClientException("Model not found", 404)
+    await state.models.mark_deleted(model_id)
+    if model["cloud_model_id"]:
+        await state.catalog.set_cloud_model_present(model["cloud_model_id"], False)
+    return success("model.delete", "Model deleted successfully")

@@ -1,0 +1,26 @@
+"""Keys of budapp's flat ``workflow_steps`` object (RetrieveWorkflowStepData): all present, mostly null."""
+
+WORKFLOW_STEP_KEYS = (
+    "experiment_id", "trait_ids", "traits_details", "provider_type", "provider", "cloud_model",
+    "cloud_model_id", "provider_id", "model_id", "model", "workflow_execution_status", "leaderboard", "name",
+    "ingress_url", "create_cluster_events", "delete_cluster_events", "delete_endpoint_events",
+    "delete_worker_events", "model_security_scan_events", "bud_simulator_events", "budserve_cluster_events",
+    "evaluation_events", "icon", "uri", "author", "tags", "model_extraction_events", "description",
+    "security_scan_result_id", "security_scan_result", "endpoint", "additional_concurrency", "project",
+    "cluster", "quantization_config", "quantization_deployment_events", "quantization_simulation_events",
+    "eval_with", "max_input_tokens", "max_output_tokens", "datasets", "dataset_ids", "nodes", "credential_id",
+    "user_confirmation", "run_as_simulation", "benchmark_id", "adapter_config", "adapter_deployment_events",
+    "credential", "endpoint_name", "deploy_config", "simulator_id", "template_id", "endpoint_details",
+    "template", "add_model_modality", "guardrail_profile_id", "guardrail_profile", "endpoint_ids",
+    "endpoints", "is_standalone", "probe_selections", "guard_types", "severity_threshold", "prompt_type",
+    "prompt_schema", "auto_scale", "caching", "concurrency", "rate_limit", "rate_limit_value",
+    "bud_prompt_id", "bud_prompt_version", "discarded_prompt_ids", "client_metadata", "prompt_schema_events",
+    "hardware_mode", "tool_calling_parser_type", "reasoning_parser_type", "chat_template",
+    "enable_tool_calling", "enable_reasoning", "supports_lora", "supports_pipeline_parallelism",
+    "model_statuses", "models_requiring_onboarding", "models_requiring_deployment", "models_reusable",
+    "skip_to_step", "credential_required", "guardrail_onboarding_events", "guardrail_simulation_events",
+    "guardrail_deployment_events", "simulation_step_mapping", "simulation_models", "pending_profile_data",
+    "recommended_clusters", "per_model_deployment_configs", "models_to_deploy", "models_to_reuse",
+    "probe_type_option", "model_uri", "scanner_type", "handler", "model_provider_type", "policy",
+    "modality_types", "probe_id",
+)
