@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 
 @pytest.mark.priority_p0
-async def test_cloud_model_onboarding_step_by_step(models_api, budapp_client, admin_token):
+async def test_cloud_model_onboarding_step_by_step(models_api, budapp_client, admin_token, workflow_janitor):
     """
     An admin adds a provider's model to the repository the way the UI does.
 
@@ -30,6 +30,7 @@ async def test_cloud_model_onboarding_step_by_step(models_api, budapp_client, ad
     first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", add_model_modality=["llm"]), 200)
     assert_success_envelope(first, "workflow.get")
     workflow_id = first["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
     assert (first["status"], first["current_step"], first["total_steps"]) == ("in_progress", 1, 5)
     assert first["workflow_steps"]["provider_type"] == "cloud_model"
 

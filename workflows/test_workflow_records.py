@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 
 @pytest.mark.priority_p1
-async def test_in_progress_workflow_is_listed_then_deleted(models_api, budapp_client, admin_token):
+async def test_in_progress_workflow_is_listed_then_deleted(models_api, budapp_client, admin_token, workflow_janitor):
     """
     A started workflow is one of the caller's in-progress workflows until deleted.
 
@@ -19,6 +19,7 @@ async def test_in_progress_workflow_is_listed_then_deleted(models_api, budapp_cl
     """
     started = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
     workflow_id = started["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
 
     listing = assert_status(await budapp_client.get(
         "/workflows", params={"workflow_type": "cloud_model_onboarding", "limit": 100}, token=admin_token), 200)
@@ -33,10 +34,11 @@ async def test_in_progress_workflow_is_listed_then_deleted(models_api, budapp_cl
 
 
 @pytest.mark.priority_p1
-async def test_marking_a_workflow_completed(models_api, budapp_client, admin_token):
+async def test_marking_a_workflow_completed(models_api, budapp_client, admin_token, workflow_janitor):
     """PATCH marks the caller's workflow completed (the id comes back under `id`); it leaves the in-progress list."""
     started = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
     workflow_id = started["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
     body = assert_status(await budapp_client.patch(f"/workflows/{workflow_id}", token=admin_token), 200)
     assert (body["object"], body["message"], body["id"], body["status"]) == (
         "workflow.get", "Workflow marked as completed", workflow_id, "completed")
