@@ -101,6 +101,13 @@ class AuthSettings(_Strict):
     max_token_expiry_wait: float = Field(ge=0)
 
 
+class TargetSettings(_Strict):
+    """What the platform is asked to manage: the cluster the suite onboards."""
+
+    cluster_kubeconfig: str | None = None
+    simulated_cluster: str = "sim-cpu-2node"
+
+
 class Settings(_Strict):
     profile: str
     deployment: str
@@ -111,6 +118,7 @@ class Settings(_Strict):
     timeouts: TimeoutSettings
     retry: RetrySettings
     auth: AuthSettings
+    targets: TargetSettings = TargetSettings()
 
 
 # Environment variable -> (section, key) it overrides.
@@ -129,6 +137,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "E2E_RETRY_ATTEMPTS": ("retry", "attempts"),
     "E2E_RETRY_BACKOFF": ("retry", "backoff"),
     "E2E_MAX_TOKEN_EXPIRY_WAIT": ("auth", "max_token_expiry_wait"),
+    "E2E_CLUSTER_KUBECONFIG": ("targets", "cluster_kubeconfig"),
+    "E2E_SIMULATED_CLUSTER": ("targets", "simulated_cluster"),
 }
 
 

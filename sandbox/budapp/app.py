@@ -6,8 +6,10 @@ import logging
 
 from fastapi import FastAPI
 
-from sandbox.budapp import auth_routes, catalog, model_routes, project_routes, user_routes, workflow_routes
+from sandbox.budapp import auth_routes, catalog, cluster_routes, events, model_routes, project_routes, user_routes, workflow_routes
 from sandbox.budapp.blacklist import JWTBlacklist
+from sandbox.budapp.clusters_db import Clusters
+from sandbox.budapp.dapr_client import DaprInvoker
 from sandbox.budapp.db import Projects, Users, create_pool
 from sandbox.budapp.models_db import Catalog, Models
 from sandbox.budapp.workflows import Workflows
@@ -45,6 +47,8 @@ async def start(app: FastAPI) -> None:
     app.state.catalog = Catalog(app.state.pool)
     app.state.models = Models(app.state.pool)
     app.state.workflows = Workflows(app.state.pool)
+    app.state.clusters = Clusters(app.state.pool)
+    app.state.dapr = DaprInvoker(settings.url("dapr"))
     await catalog.seed(app.state.pool)
     app.state.blacklist = JWTBlacklist(settings.url("dapr"))
     app.state.keycloak = KeycloakStandIn(
@@ -56,12 +60,13 @@ async def start(app: FastAPI) -> None:
 
 async def stop(app: FastAPI) -> None:
     await app.state.blacklist.aclose()
+    await app.state.dapr.aclose()
     await app.state.pool.close()
 
 
 def create_app() -> FastAPI:
     app = create_service_app("budapp", settings=get_settings(), on_startup=start, on_shutdown=stop)
-    for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes):
+    for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes, events, cluster_routes):
         app.include_router(module.router)
     return app
 

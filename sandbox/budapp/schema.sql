@@ -126,3 +126,28 @@ CREATE TABLE IF NOT EXISTS workflow_step (
     modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
     UNIQUE (workflow_id, step_number)
 );
+
+-- Clusters onboarded through budcluster.
+CREATE TABLE IF NOT EXISTS cluster (
+    id UUID PRIMARY KEY,
+    cluster_id UUID NOT NULL,
+    name VARCHAR NOT NULL,
+    icon VARCHAR NOT NULL,
+    ingress_url VARCHAR NOT NULL,
+    cluster_type VARCHAR NOT NULL DEFAULT 'ON_PREM',
+    status VARCHAR NOT NULL DEFAULT 'available',
+    cpu_count INTEGER NOT NULL DEFAULT 0,
+    gpu_count INTEGER NOT NULL DEFAULT 0,
+    hpu_count INTEGER NOT NULL DEFAULT 0,
+    cpu_total_workers INTEGER NOT NULL DEFAULT 0,
+    gpu_total_workers INTEGER NOT NULL DEFAULT 0,
+    hpu_total_workers INTEGER NOT NULL DEFAULT 0,
+    cpu_available_workers INTEGER NOT NULL DEFAULT 0,
+    gpu_available_workers INTEGER NOT NULL DEFAULT 0,
+    hpu_available_workers INTEGER NOT NULL DEFAULT 0,
+    total_nodes INTEGER NOT NULL DEFAULT 0,
+    available_nodes INTEGER NOT NULL DEFAULT 0,
+    created_by UUID NOT NULL REFERENCES "user"(id),
+    created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+);

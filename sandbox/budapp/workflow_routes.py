@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from sandbox.budapp.clusters_db import cluster_info
 from sandbox.budapp.models_db import cloud_model_info, model_info, provider_info
 from sandbox.budapp.schemas import project_info
 from sandbox.budapp.security import current_active_user
@@ -41,8 +42,10 @@ async def render(state: Any, workflow: dict[str, Any], message: str | None = Non
     if merged.get("project_id"):
         project = await state.projects.by_id(UUID(merged["project_id"]))
         steps["project"] = project_info(project) if project else None
-    for hook in getattr(state, "workflow_view_hooks", []):
-        await hook(state, merged, steps)
+    if merged.get("cluster_id"):
+        cluster_id = UUID(merged["cluster_id"])
+        cluster = await state.clusters.get(cluster_id) or await state.clusters.by_budcluster_id(cluster_id)
+        steps["cluster"] = cluster_info(cluster) if cluster else None
     return workflow_view(workflow, steps, **({"message": message} if message else {}))
 
 

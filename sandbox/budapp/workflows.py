@@ -68,6 +68,38 @@ class Workflows:
             workflow_id, step_number,
         )
 
+    async def record_event(self, workflow_id: UUID, block_name: str, change) -> dict | None:
+        """Apply ``change`` to the newest step holding ``block_name`` (and to ``progress``), atomically."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            workflow = row(await connection.fetchrow("SELECT * FROM workflow WHERE id = $1 FOR UPDATE", workflow_id))
+            if workflow is None:
+                return None
+            step = await connection.fetchrow(
+                "SELECT step_number, data FROM workflow_step WHERE workflow_id = $1 AND data ? $2 "
+                "ORDER BY step_number DESC LIMIT 1",
+                workflow_id, block_name,
+            )
+            if step is None:
+                return workflow
+            block = change(step["data"][block_name] or {})
+            await connection.execute(
+                "UPDATE workflow_step SET data = data || $3, modified_at = now() AT TIME ZONE 'utc' "
+                "WHERE workflow_id = $1 AND step_number = $2",
+                workflow_id, step["step_number"], {block_name: block},
+            )
+            progress = workflow["progress"]
+            if isinstance(progress, dict) and progress.get("progress_type") == block_name:
+                workflow = row(await connection.fetchrow(
+                    "UPDATE workflow SET progress = $2 WHERE id = $1 RETURNING *",
+                    workflow_id, {**block, "progress_type": block_name},
+                ))
+            return workflow
+
+    async def start_downstream(self, workflow_id: UUID, step_number: int, block_name: str, metadata: dict) -> dict:
+        """Store a downstream workflow_metadata reply as ``block_name`` in a step and as progress."""
+        await self.save_step(workflow_id, step_number, {block_name: metadata})
+        return await self.update(workflow_id, progress={**metadata, "progress_type": block_name})
+
     async def merged_data(self, workflow_id: UUID) -> dict[str, Any]:
         """All steps' data merged in step order (later steps win per key)."""
         merged: dict[str, Any] = {}

@@ -1,0 +1,100 @@
+"""POST /notifications: downstream services' workflow events, as delivered by Dapr pub/sub.
+
+Each event fills the payload slot of its step in the workflow's event block
+(``create_cluster_events``, ``bud_simulator_events``, ...), ``eta`` events set
+the block's ``eta``, and the ``results`` event triggers the business action
+registered for the payload type.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+
+from sandbox.common.envelopes import success
+
+log = logging.getLogger("sandbox.budapp.events")
+router = APIRouter(tags=["notifications"])
+
+EVENT_BLOCKS = {
+    "get_cluster_recommendations": "bud_simulator_events",
+    "deploy_model": "budserve_cluster_events",
+    "register_cluster": "create_cluster_events",
+    "perform_model_extraction": "model_extraction_events",
+    "perform_model_security_scan": "model_security_scan_events",
+    "delete_cluster": "delete_cluster_events",
+    "delete_deployment": "delete_endpoint_events",
+    "delete_worker": "delete_worker_events",
+    "add_worker": "budserve_cluster_events",
+}
+
+ResultHandler = Callable[[Any, dict, dict], Awaitable[None]]
+RESULT_HANDLERS: dict[str, ResultHandler] = {}
+
+
+def on_results(payload_type: str) -> Callable[[ResultHandler], ResultHandler]:
+    """Register the business action run when a workflow of ``payload_type`` reports results."""
+
+    def register(handler: ResultHandler) -> ResultHandler:
+        RESULT_HANDLERS[payload_type] = handler
+        return handler
+
+    return register
+
+
+def unwrap(body: dict[str, Any]) -> dict[str, Any]:
+    """A Dapr CloudEvent's ``data`` merged into the top level, or the plain notification."""
+    if isinstance(body.get("data"), dict):
+        return {**{k: v for k, v in body.items() if k != "data"}, **body["data"]}
+    return body
+
+
+def apply_event(block: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """The event block with this event recorded in it."""
+    event, content = payload.get("event"), payload.get("content") or {}
+    if event == "eta":
+        try:
+            block["eta"] = int(content.get("message"))
+        except (TypeError, ValueError):
+            pass
+        return block
+    for step in block.get("steps") or []:
+        if step.get("id") == event:
+            step["payload"] = payload
+    status = str(content.get("status") or "").upper()
+    if event == "results" or status == "FAILED":
+        block["status"] = status or "COMPLETED"
+    elif status:
+        block["status"] = "RUNNING"
+    return block
+
+
+@router.post("/notifications")
+async def notifications(request: Request):
+    """Unauthenticated, as budapp's: a harness can inject downstream events directly."""
+    notification = unwrap(await request.json())
+    payload = notification.get("payload") or {}
+    if payload.get("category") != "internal":
+        return success("notification", "Ignored: not an internal notification")
+    block_name = EVENT_BLOCKS.get(payload.get("type", ""))
+    try:
+        workflow_id = UUID(str(payload.get("workflow_id")))
+    except ValueError:
+        return success("notification", "Ignored: no workflow id")
+    state = request.app.state
+    if block_name is None:
+        return success("notification", f"Ignored: unhandled payload type {payload.get('type')!r}")
+    workflow = await state.workflows.record_event(workflow_id, block_name, lambda block: apply_event(block, payload))
+    if workflow is None:
+        return success("notification", "Ignored: unknown workflow")
+    if payload.get("event") == "results" and (payload.get("content") or {}).get("status") != "FAILED":
+        handler = RESULT_HANDLERS.get(payload["type"])
+        if handler:
+            try:
+                await handler(state, workflow, payload)
+            except Exception:  # noqa: BLE001 - budapp logs and leaves the workflow as it is
+                log.exception("handling results of %s for workflow %s failed", payload["type"], workflow_id)
+    return success("notification", "Notification processed successfully")

@@ -1,0 +1,160 @@
+"""budcluster (sandbox): cluster registration and deletion as Dapr workflows over simulated clusters."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import yaml
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from sandbox.budcluster.simulated import KubeconfigError, config_hash, current_server, load_cluster
+from sandbox.common.app_factory import create_service_app
+from sandbox.common.downstream import DownstreamWorkflow, Step, StepFailed, start_in_background
+from sandbox.settings import SUITE_ROOT, get_settings
+
+SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS budcluster;
+CREATE TABLE IF NOT EXISTS budcluster.cluster (
+    id UUID PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    server VARCHAR NOT NULL,
+    config_hash VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    nodes JSONB NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+);
+"""
+SCHEMA_LOCK = 7_019_003
+
+
+def simulated_clusters_dir() -> Path:
+    return Path(os.environ.get("SANDBOX_SIMULATED_CLUSTERS_DIR") or SUITE_ROOT / "data" / "clusters")
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"object": "error", "code": status, "message": message, "param": None}, status_code=status)
+
+
+async def start(app: FastAPI) -> None:
+    app.state.pool = await asyncpg.create_pool(app.state.settings.postgres_dsn, min_size=1, max_size=5)
+    async with app.state.pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
+        await connection.execute(SCHEMA)
+
+
+async def stop(app: FastAPI) -> None:
+    await app.state.pool.close()
+
+
+app = create_service_app("budcluster", settings=get_settings(), on_startup=start, on_shutdown=stop)
+
+
+def _workflow(app: FastAPI, name: str, payload_type: str, steps: list[Step], request: dict[str, Any]) -> DownstreamWorkflow:
+    return DownstreamWorkflow(
+        name=name, payload_type=payload_type, source="budcluster", steps=steps,
+        notification_metadata=request.get("notification_metadata") or {}, dapr_url=app.state.settings.url("dapr"),
+    )
+
+
+async def _stall_point(app: FastAPI) -> int | None:
+    return 1 if await app.state.faults.is_on("workflow_stalls") else None
+
+
+@app.post("/cluster")
+async def register_cluster(
+    request: Request, cluster_create_request: str = Form(...), configuration: UploadFile = File(...)
+):
+    """Start the register_cluster workflow; events follow on budAppMessages."""
+    try:
+        create = json.loads(cluster_create_request)
+        kubeconfig = yaml.safe_load(await configuration.read())
+        server = current_server(kubeconfig)
+    except (ValueError, yaml.YAMLError, KubeconfigError) as exc:
+        return error(400, f"Invalid cluster configuration: {exc}")
+    pool = request.app.state.pool
+    digest = config_hash(kubeconfig)
+    cluster_id = uuid.uuid4()
+
+    async def determine_platform(context: dict) -> str:
+        return "Platform determined: kubernetes"
+
+    async def check_duplicate(context: dict) -> str:
+        if await pool.fetchval("SELECT 1 FROM budcluster.cluster WHERE config_hash = $1 AND status <> 'deleted'", digest):
+            raise StepFailed("Cluster already exists")
+        return "No duplicate cluster configuration found"
+
+    async def verify_connection(context: dict) -> str:
+        simulated = load_cluster(simulated_clusters_dir(), server)
+        if simulated is None:
+            raise StepFailed(f"Cluster connection failed: {server} is unreachable")
+        context["simulated"] = simulated
+        return "Cluster connection verified"
+
+    async def configure(context: dict) -> str:
+        return "Cluster configured (node-info collector, storage classes)"
+
+    async def fetch_info(context: dict) -> str:
+        context["nodes"] = context["simulated"].get("nodes", [])
+        return f"Found {len(context['nodes'])} nodes"
+
+    async def results(context: dict) -> dict:
+        await pool.execute(
+            "INSERT INTO budcluster.cluster (id, name, server, config_hash, status, nodes) VALUES ($1,$2,$3,$4,'available',$5)",
+            cluster_id, create.get("name", ""), server, digest, json.dumps(context["nodes"]),
+        )
+        return {"id": str(cluster_id), "name": create.get("name"), "nodes": context["nodes"], "status": "available"}
+
+    steps = [
+        Step("determine_cluster_platform", "Determine cluster platform", "Identify the cluster platform", determine_platform),
+        Step("check_duplicate_config", "Check duplicate configuration", "Refuse a cluster already registered", check_duplicate),
+        Step("verify_cluster_connection", "Verify cluster connection", "Reach the Kubernetes API", verify_connection),
+        Step("configure_cluster", "Configure cluster", "Install the node-info collector", configure),
+        Step("fetch_cluster_info", "Fetch cluster info", "Discover nodes and devices", fetch_info),
+    ]
+    workflow = _workflow(request.app, "register_cluster", "register_cluster", steps, create)
+    stall = await _stall_point(request.app)
+    start_in_background(workflow.execute(results, stall_after=stall))
+    return workflow.metadata()
+
+
+class DeleteClusterRequest(BaseModel):
+    cluster_id: uuid.UUID
+    notification_metadata: dict[str, Any] = {}
+    source_topic: str | None = None
+
+
+@app.post("/cluster/delete")
+async def delete_cluster(body: DeleteClusterRequest, request: Request):
+    pool = request.app.state.pool
+    if not await pool.fetchval("SELECT 1 FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", body.cluster_id):
+        return error(404, "Cluster not found")
+
+    async def delete_namespace(context: dict) -> str:
+        return "Namespaces removed"
+
+    async def results(context: dict) -> dict:
+        await pool.execute("UPDATE budcluster.cluster SET status = 'deleted' WHERE id = $1", body.cluster_id)
+        return {"id": str(body.cluster_id), "status": "deleted"}
+
+    steps = [Step("delete_namespace", "Delete namespace", "Remove the bud namespaces", delete_namespace)]
+    workflow = _workflow(request.app, "delete_cluster", "delete_cluster", steps, body.model_dump(mode="json"))
+    start_in_background(workflow.execute(results, stall_after=await _stall_point(request.app)))
+    return workflow.metadata()
+
+
+@app.get("/cluster/{cluster_id}")
+async def get_cluster(cluster_id: uuid.UUID, request: Request):
+    record = await request.app.state.pool.fetchrow("SELECT * FROM budcluster.cluster WHERE id = $1", cluster_id)
+    if record is None:
+        return error(404, "Cluster not found")
+    cluster = dict(record)
+    cluster["nodes"] = json.loads(cluster["nodes"]) if isinstance(cluster["nodes"], str) else cluster["nodes"]
+    return {"object": "cluster.get", "message": "Cluster retrieved", "param": None,
+            "cluster": {**cluster, "id": str(cluster["id"]), "created_at": cluster["created_at"].isoformat()}}

@@ -1,0 +1,126 @@
+"""Cluster onboarding (workflow_type cluster_onboarding): budapp → budcluster → events back."""
+
+import pytest
+
+from fixtures.data import delete_cluster_and_wait
+from helpers.assertions import assert_error_response, assert_status
+from helpers.data_factory import TestDataFactory
+from helpers.waiters import WaitFailed
+from helpers.workflow_waiter import WorkflowWaiter
+
+pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
+
+BUDCLUSTER_STEPS = ["determine_cluster_platform", "check_duplicate_config", "verify_cluster_connection",
+                    "configure_cluster", "fetch_cluster_info"]
+
+
+@pytest.mark.priority_p0
+async def test_cluster_onboarding_step_by_step(clusters_api, budapp_client, admin_token, settings, workflow_janitor):
+    """
+    An admin registers a Kubernetes cluster and later removes it.
+
+    Flow:
+    1. Step 1 {name, icon, ingress_url}: a cluster_onboarding workflow in progress.
+    2. Step 2 {configuration_file}: the kubeconfig is accepted.
+    3. Step 3 {ingress_url, trigger_workflow}: budcluster's register_cluster workflow starts; its steps
+       appear as create_cluster_events.
+    4. The workflow completes; workflow_steps.cluster is the new, available cluster with its nodes.
+    5. The cluster is readable and listed; deleting it runs cluster_deletion to completion.
+    """
+    spec = TestDataFactory.create_test_cluster(settings.targets.simulated_cluster, settings.targets.cluster_kubeconfig)
+    first = assert_status(await clusters_api.onboarding_step(
+        admin_token, 1, name=spec.name, icon="icons/cluster.png", ingress_url=spec.ingress_url), 200)
+    workflow_id = first["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
+    assert (first["status"], first["current_step"], first["workflow_steps"]["name"]) == ("in_progress", 1, spec.name)
+
+    second = assert_status(await clusters_api.onboarding_step(
+        admin_token, 2, workflow_id=workflow_id, kubeconfig=spec.kubeconfig), 200)
+    assert second["current_step"] == 2
+
+    started = assert_status(await clusters_api.onboarding_step(
+        admin_token, 3, workflow_id=workflow_id, ingress_url=spec.ingress_url, trigger_workflow=True), 200)
+    events = started["workflow_steps"]["create_cluster_events"]
+    assert events["object"] == "workflow_metadata" and events["workflow_name"] == "register_cluster"
+    assert [s["id"] for s in events["steps"]] == BUDCLUSTER_STEPS
+
+    final = await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+        workflow_type="cluster_onboarding", workflow_id=workflow_id)
+    cluster = final["workflow_steps"]["cluster"]
+    try:
+        assert (cluster["name"], cluster["status"]) == (spec.name, "available")
+        assert cluster["total_nodes"] > 0 and cluster["cpu_count"] > 0
+        reported = {s["id"]: s["payload"]["content"]["status"] for s in final["workflow_steps"]["create_cluster_events"]["steps"]}
+        assert reported == dict.fromkeys(BUDCLUSTER_STEPS, "COMPLETED")
+
+        detail = assert_status(await clusters_api.get(admin_token, cluster["id"]), 200)
+        assert detail["cluster"]["cluster_id"] == cluster["cluster_id"]
+        listed = assert_status(await clusters_api.list(admin_token, name=spec.name), 200)
+        assert [c["id"] for c in listed["clusters"]] == [cluster["id"]]
+    finally:
+        await delete_cluster_and_wait(clusters_api, budapp_client, admin_token, cluster["id"])
+    assert_error_response(await clusters_api.get(admin_token, cluster["id"]), 404)
+
+
+@pytest.mark.priority_p1
+async def test_unreachable_cluster_fails_in_the_step_payloads(clusters_api, budapp_client, admin_token, workflow_janitor):
+    """
+    A kubeconfig whose API server cannot be reached fails budcluster's verify step.
+
+    budapp leaves the workflow in_progress; only the step payload says FAILED — the
+    waiter must stop on it at once instead of running into its timeout.
+    """
+    spec = TestDataFactory.create_test_cluster("unreachable-cluster")
+    started = assert_status(await clusters_api.start_onboarding(admin_token, spec.name, spec.kubeconfig, spec.ingress_url), 200)
+    workflow_janitor(admin_token, started["workflow_id"])
+    with pytest.raises(WaitFailed, match="create_cluster_events step 'verify_cluster_connection' FAILED"):
+        await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+            workflow_type="cluster_onboarding", workflow_id=started["workflow_id"])
+    record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
+    assert record["status"] == "in_progress" and record["workflow_steps"]["cluster"] is None
+    listed = assert_status(await clusters_api.list(admin_token, name=spec.name), 200)
+    assert listed["clusters"] == []
+
+
+@pytest.mark.priority_p1
+async def test_same_configuration_cannot_be_registered_twice(clusters_api, budapp_client, admin_token,
+                                                             workflow_janitor, settings):
+    """A second onboarding of an already registered kubeconfig fails at check_duplicate_config."""
+    spec = TestDataFactory.create_test_cluster(settings.targets.simulated_cluster, settings.targets.cluster_kubeconfig)
+    first = assert_status(await clusters_api.start_onboarding(admin_token, spec.name, spec.kubeconfig, spec.ingress_url), 200)
+    workflow_janitor(admin_token, first["workflow_id"])
+    waiter = WorkflowWaiter(budapp_client, admin_token)
+    done = await waiter.wait_for_workflow(workflow_type="cluster_onboarding", workflow_id=first["workflow_id"])
+    cluster_id = done["workflow_steps"]["cluster"]["id"]
+    try:
+        again = assert_status(await clusters_api.start_onboarding(
+            admin_token, spec.name + "-again", spec.kubeconfig, spec.ingress_url), 200)
+        workflow_janitor(admin_token, again["workflow_id"])
+        with pytest.raises(WaitFailed, match="check_duplicate_config' FAILED: Cluster already exists"):
+            await waiter.wait_for_workflow(workflow_type="cluster_onboarding", workflow_id=again["workflow_id"])
+    finally:
+        await delete_cluster_and_wait(clusters_api, budapp_client, admin_token, cluster_id)
+
+
+@pytest.mark.priority_p1
+@pytest.mark.parametrize(
+    ("file_name", "content", "message"),
+    [
+        ("kubeconfig.txt", b"apiVersion: v1", "Invalid file extension for configuration file"),
+        ("kubeconfig.yaml", b"clusters: [unclosed", "Invalid cluster configuration yaml file found"),
+    ],
+    ids=["wrong-extension", "broken-yaml"],
+)
+async def test_bad_configuration_files_are_refused(clusters_api, admin_token, file_name, content, message):
+    response = await clusters_api.onboarding_step(admin_token, 1, kubeconfig=content, kubeconfig_name=file_name)
+    assert_error_response(response, 400, message)
+
+
+@pytest.mark.priority_p2
+async def test_call_without_name_url_or_file_is_an_error_body_with_http_200(clusters_api, admin_token):
+    """budapp's quirk: this refusal carries code 400 in an ErrorResponse sent with HTTP 200."""
+    response = await clusters_api.onboarding_step(admin_token, 1, icon="icons/cluster.png")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["object"], body["code"]) == ("error", 400)
+    assert body["message"].startswith("At least one of name, ingress_url, configuration_file is required")
