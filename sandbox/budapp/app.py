@@ -6,11 +6,12 @@ import logging
 
 from fastapi import FastAPI
 
-from sandbox.budapp import auth_routes, catalog, cluster_routes, events, model_routes, project_routes, user_routes, workflow_routes
+from sandbox.budapp import auth_routes, catalog, cluster_routes, deployment_routes, events, model_routes, project_routes, user_routes, workflow_routes
 from sandbox.budapp.blacklist import JWTBlacklist
 from sandbox.budapp.clusters_db import Clusters
 from sandbox.budapp.dapr_client import DaprInvoker
 from sandbox.budapp.db import Projects, Users, create_pool
+from sandbox.budapp.endpoints_db import Credentials, Endpoints
 from sandbox.budapp.models_db import Catalog, Models
 from sandbox.budapp.workflows import Workflows
 from sandbox.budapp.keycloak import KeycloakStandIn, SigningKey
@@ -48,6 +49,8 @@ async def start(app: FastAPI) -> None:
     app.state.models = Models(app.state.pool)
     app.state.workflows = Workflows(app.state.pool)
     app.state.clusters = Clusters(app.state.pool)
+    app.state.endpoints = Endpoints(app.state.pool)
+    app.state.credentials = Credentials(app.state.pool)
     app.state.dapr = DaprInvoker(settings.url("dapr"))
     await catalog.seed(app.state.pool)
     app.state.blacklist = JWTBlacklist(settings.url("dapr"))
@@ -66,7 +69,7 @@ async def stop(app: FastAPI) -> None:
 
 def create_app() -> FastAPI:
     app = create_service_app("budapp", settings=get_settings(), on_startup=start, on_shutdown=stop)
-    for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes, events, cluster_routes):
+    for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes, events, cluster_routes, deployment_routes):
         app.include_router(module.router)
     return app
 

@@ -121,5 +121,7 @@ async def delete_project(
     project = await _visible_project(request, project_id, user)
     if not isinstance(project, dict):
         return project
+    if await request.app.state.endpoints.active_count("project_id", project["id"]):
+        return error_response(400, "Cannot delete the project because it has an active endpoint.")
     await request.app.state.projects.update(project["id"], status="deleted")
     return success("project.delete", "Project deleted successfully")

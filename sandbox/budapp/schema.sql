@@ -151,3 +151,34 @@ CREATE TABLE IF NOT EXISTS cluster (
     created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
     modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
 );
+
+-- Provider credentials (their secrets stored encrypted in the real platform).
+CREATE TABLE IF NOT EXISTS proprietary_credential (
+    id UUID PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    type VARCHAR NOT NULL,
+    provider_id UUID NULL REFERENCES provider(id),
+    other_provider_creds JSONB NULL,
+    user_id UUID NOT NULL REFERENCES "user"(id),
+    created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+);
+
+-- Deployments ("endpoints").
+CREATE TABLE IF NOT EXISTS endpoint (
+    id UUID PRIMARY KEY,
+    project_id UUID NOT NULL REFERENCES project(id),
+    model_id UUID NOT NULL REFERENCES model(id),
+    cluster_id UUID NULL REFERENCES cluster(id),
+    bud_cluster_id UUID NULL,
+    name VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,
+    namespace VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    credential_id UUID NULL,
+    deployment_config JSONB NULL,
+    supported_endpoints JSONB NOT NULL DEFAULT '[]',
+    created_by UUID NOT NULL REFERENCES "user"(id),
+    created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+);

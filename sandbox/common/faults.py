@@ -20,6 +20,7 @@ KNOWN_FAULTS: dict[str, str] = {
     "logout_does_not_revoke": "POST /auth/logout answers 200 but neither the access token nor the refresh token is revoked",
     "refresh_returns_expired_token": "POST /auth/refresh-token answers 200 with an access token that has already expired",
     "users_me_returns_other_user": "GET /users/me describes a different user than the token's owner",
+    "delete_leaves_row": "deleting an endpoint reports success but the endpoint row and its gateway route stay",
     "workflow_stalls": "downstream workflows (budcluster, budsim, budmodel) stop reporting after their first step",
 }
 

@@ -1,0 +1,55 @@
+"""Deploying models: the deploy-workflow steps, endpoints, provider credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from helpers.api_client import APIClient
+from helpers.masking import register_secret
+
+DEPLOY_STEPS = 8
+DEFAULT_DEPLOY_CONFIG = {"concurrent_requests": 2, "avg_sequence_length": 128, "avg_context_length": 512}
+
+
+class DeploymentsAPI:
+    def __init__(self, budapp: APIClient) -> None:
+        self.budapp = budapp
+
+    async def step(self, token: str, step_number: int, workflow_id: str | None = None, **fields: Any) -> httpx.Response:
+        body: dict[str, Any] = {"step_number": step_number, **fields}
+        if workflow_id:
+            body["workflow_id"] = workflow_id
+        else:
+            body["workflow_total_steps"] = DEPLOY_STEPS
+        return await self.budapp.post("/models/deploy-workflow", json=body, token=token)
+
+    async def endpoints(self, token: str, **params: Any) -> httpx.Response:
+        return await self.budapp.get("/endpoints/", params=params, token=token)
+
+    async def delete_endpoint(self, token: str, endpoint_id: str) -> httpx.Response:
+        return await self.budapp.post(f"/endpoints/{endpoint_id}/delete-workflow", token=token)
+
+    async def create_provider_credential(self, token: str, name: str, provider_type: str, provider_id: str,
+                                         api_key: str) -> httpx.Response:
+        register_secret(api_key)
+        return await self.budapp.post("/proprietary/credentials/", token=token, json={
+            "name": name, "type": provider_type, "provider_id": provider_id,
+            "other_provider_creds": {"api_key": api_key}})
+
+    async def delete_provider_credential(self, token: str, credential_id: str) -> httpx.Response:
+        return await self.budapp.delete(f"/proprietary/credentials/{credential_id}", token=token)
+
+    async def deploy_cloud_model(self, token: str, *, project_id: str, model_id: str, credential_id: str,
+                                 endpoint_name: str, deploy_config: dict | None = None) -> dict[str, Any]:
+        """The UI's cloud sequence: step 1 {project, model}, 2 {credential}, 4 {name, config, trigger}."""
+        first = await self.step(token, 1, project_id=project_id, model_id=model_id, hardware_mode="shared")
+        assert first.status_code == 200, f"deploy step 1 failed: {first.status_code} {first.text[:300]}"
+        workflow_id = first.json()["workflow_id"]
+        second = await self.step(token, 2, workflow_id, credential_id=credential_id)
+        assert second.status_code == 200, f"deploy step 2 failed: {second.status_code} {second.text[:300]}"
+        final = await self.step(token, 4, workflow_id, endpoint_name=endpoint_name,
+                                deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG, trigger_workflow=True)
+        assert final.status_code == 200, f"deploy trigger failed: {final.status_code} {final.text[:300]}"
+        return final.json()

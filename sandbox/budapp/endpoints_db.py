@@ -1,0 +1,87 @@
+"""Endpoints (deployments) and provider credentials: queries, wire shapes, gateway routing cache."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from sandbox.budapp.db import row
+
+ENDPOINT_KINDS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embedding", "/v1/completions": "completion"}
+
+
+class Endpoints:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def get(self, endpoint_id: UUID) -> dict | None:
+        return row(await self.pool.fetchrow("SELECT * FROM endpoint WHERE id = $1 AND status <> 'deleted'", endpoint_id))
+
+    async def name_taken(self, name: str) -> bool:
+        return bool(await self.pool.fetchval(
+            "SELECT 1 FROM endpoint WHERE lower(name) = lower($1) AND status <> 'deleted'", name))
+
+    async def active_count(self, column: str, value: UUID) -> int:
+        return await self.pool.fetchval(f"SELECT count(*) FROM endpoint WHERE {column} = $1 AND status <> 'deleted'", value)
+
+    async def insert(self, **fields: Any) -> dict:
+        fields.setdefault("id", uuid4())
+        columns = ", ".join(fields)
+        marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
+        return row(await self.pool.fetchrow(f"INSERT INTO endpoint ({columns}) VALUES ({marks}) RETURNING *", *fields.values()))
+
+    async def set_status(self, endpoint_id: UUID, status: str) -> None:
+        await self.pool.execute(
+            "UPDATE endpoint SET status = $2, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1", endpoint_id, status)
+
+    async def search(self, filters: dict[str, Any], offset: int, limit: int | None) -> tuple[list[dict], int]:
+        clauses, args = ["status <> 'deleted'"], []
+        for column, value in filters.items():
+            if value is not None:
+                args.append(value)
+                clauses.append(f"{column} = ${len(args)}")
+        where = " AND ".join(clauses)
+        total = await self.pool.fetchval(f"SELECT count(*) FROM endpoint WHERE {where}", *args)
+        limit_sql = f"LIMIT {int(limit)}" if limit else ""
+        rows = await self.pool.fetch(f"SELECT * FROM endpoint WHERE {where} ORDER BY created_at DESC OFFSET {offset} {limit_sql}", *args)
+        return [dict(r) for r in rows], total
+
+
+class Credentials:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def insert(self, **fields: Any) -> dict:
+        fields.setdefault("id", uuid4())
+        columns = ", ".join(fields)
+        marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
+        return row(await self.pool.fetchrow(
+            f"INSERT INTO proprietary_credential ({columns}) VALUES ({marks}) RETURNING *", *fields.values()))
+
+    async def get(self, credential_id: UUID) -> dict | None:
+        return row(await self.pool.fetchrow("SELECT * FROM proprietary_credential WHERE id = $1", credential_id))
+
+    async def of_user(self, user_id: UUID) -> list[dict]:
+        return [dict(r) for r in await self.pool.fetch(
+            "SELECT * FROM proprietary_credential WHERE user_id = $1 ORDER BY created_at", user_id)]
+
+    async def delete(self, credential_id: UUID) -> None:
+        await self.pool.execute("DELETE FROM proprietary_credential WHERE id = $1", credential_id)
+
+
+def gateway_route(endpoint: dict, provider_type: str, api_base: str, supported: list[str]) -> str:
+    """The Redis ``model_table:<endpoint_id>`` value budgateway routes by."""
+    key = str(endpoint["id"])
+    return json.dumps({key: {
+        "routing": [provider_type],
+        "providers": {provider_type: {"type": provider_type, "model_name": endpoint["namespace"], "api_base": api_base}},
+        "endpoints": [ENDPOINT_KINDS[e] for e in supported if e in ENDPOINT_KINDS],
+    }})
+
+
+def credential_info(credential: dict) -> dict:
+    return {"id": credential["id"], "name": credential["name"], "type": credential["type"],
+            "provider_id": credential["provider_id"], "created_at": credential["created_at"]}

@@ -1,0 +1,85 @@
+"""Model deployment (workflow_type model_deployment) of a cloud model: synchronous."""
+
+import json
+
+import pytest
+
+from helpers.assertions import assert_error_response, assert_status
+from helpers.naming import unique_name
+from helpers.workflow_waiter import WorkflowWaiter
+
+pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
+
+
+@pytest.mark.priority_p0
+async def test_cloud_model_deployment_creates_a_running_endpoint(
+    deployments_api, budapp_client, redis_client, admin_token, admin_project, test_model, provider_credential,
+    workflow_janitor,
+):
+    """
+    An admin deploys an onboarded cloud model into a project.
+
+    Flow:
+    1. Step 1 {project_id, model_id, hardware_mode}; step 2 {credential_id}.
+    2. Step 4 {endpoint_name, deploy_config, trigger_workflow}: the workflow is completed at once and
+       budserve_cluster_events reports the new endpoint.
+    3. The endpoint is listed in the project as running, serving the model's endpoints.
+    4. The gateway's routing record for it is in Redis.
+    5. Deleting the endpoint completes an endpoint_deletion workflow; the endpoint and its route are gone.
+    """
+    name = unique_name("endpoint")
+    first = assert_status(await deployments_api.step(
+        admin_token, 1, project_id=admin_project["id"], model_id=test_model["id"], hardware_mode="shared"), 200)
+    workflow_id = first["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
+    assert first["workflow_steps"]["project"]["id"] == admin_project["id"]
+    assert first["workflow_steps"]["model"]["id"] == test_model["id"]
+    assert_status(await deployments_api.step(admin_token, 2, workflow_id, credential_id=provider_credential["id"]), 200)
+
+    done = assert_status(await deployments_api.step(
+        admin_token, 4, workflow_id, endpoint_name=name, trigger_workflow=True,
+        deploy_config={"concurrent_requests": 2, "avg_sequence_length": 128, "avg_context_length": 512}), 200)
+    assert done["status"] == "completed"
+    events = done["workflow_steps"]["budserve_cluster_events"]
+    assert (events["status"], events["message"]) == ("completed", "Cloud model endpoint created successfully")
+    endpoint_id = events["endpoint_id"]
+    try:
+        listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
+        endpoint = next(e for e in listing["endpoints"] if e["id"] == endpoint_id)
+        assert (endpoint["name"], endpoint["status"], endpoint["model"]["id"]) == (name, "running", test_model["id"])
+        assert endpoint["supported_endpoints"] == test_model["supported_endpoints"]
+
+        route = json.loads(await redis_client.get(f"model_table:{endpoint_id}"))
+        assert route[endpoint_id]["routing"] == [test_model["source"]]
+        assert route[endpoint_id]["providers"][test_model["source"]]["model_name"] == test_model["uri"]
+    finally:
+        deleted = assert_status(await deployments_api.delete_endpoint(admin_token, endpoint_id), 200)
+    await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+        workflow_type="endpoint_deletion", workflow_id=deleted["workflow_id"])
+    listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
+    assert endpoint_id not in {e["id"] for e in listing["endpoints"]}, "the deleted endpoint is still listed"
+    assert await redis_client.get(f"model_table:{endpoint_id}") is None, "the gateway still routes to the deleted endpoint"
+
+
+@pytest.mark.priority_p1
+async def test_endpoint_names_are_unique(deployments_api, admin_token, test_endpoint, admin_project):
+    response = await deployments_api.step(admin_token, 1, project_id=admin_project["id"],
+                                          endpoint_name=test_endpoint["name"].upper())
+    assert_error_response(response, 400, "An endpoint with this name already exists")
+
+
+@pytest.mark.priority_p1
+async def test_trigger_without_credential_names_what_is_missing(deployments_api, admin_token, admin_project, test_model,
+                                                                workflow_janitor):
+    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=test_model["id"]), 200)
+    workflow_janitor(admin_token, first["workflow_id"])
+    response = await deployments_api.step(admin_token, 2, first["workflow_id"], trigger_workflow=True,
+                                          endpoint_name=unique_name("endpoint"),
+                                          deploy_config={"concurrent_requests": 1, "avg_sequence_length": 1, "avg_context_length": 1})
+    assert_error_response(response, 400, "Missing required data: credential_id")
+
+
+@pytest.mark.priority_p1
+async def test_project_with_a_running_endpoint_cannot_be_deleted(projects_api, admin_token, test_endpoint, admin_project):
+    response = await projects_api.delete(admin_token, admin_project["id"])
+    assert_error_response(response, 400, "Cannot delete the project because it has an active endpoint.")
