@@ -1,0 +1,320 @@
+"""Start, stop and inspect the sandbox: one process per service on loopback.
+
+    python -m sandbox.launcher start [--faults a,b]
+    python -m sandbox.launcher stop
+    python -m sandbox.launcher status
+    python -m sandbox.launcher faults list | set NAME... | clear
+
+State under $E2E_STATE_DIR (default .e2e-state): sandbox/pids/<service>.pid,
+sandbox/logs/<service>.log, deployment.env (service URLs for the suite),
+credentials.env (the super user) and sandbox/control.env (the fault switch token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import string
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from sandbox.settings import SUITE_ROOT, SandboxSettings
+
+START_TIMEOUT = float(os.environ.get("SANDBOX_START_TIMEOUT", "60"))
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: tuple[str, ...]
+    health_path: str
+
+    def url(self, settings: SandboxSettings) -> str:
+        return settings.url(self.name)
+
+
+def uvicorn(module: str, settings: SandboxSettings, name: str) -> tuple[str, ...]:
+    port = getattr(settings, f"{name}_port")
+    return (sys.executable, "-m", "uvicorn", f"{module}:app", "--host", settings.host, "--port", str(port),
+            "--log-level", "warning", "--no-access-log")
+
+
+def services(settings: SandboxSettings) -> list[Service]:
+    """Every process of the sandbox, ClickHouse first (the gateway's health depends on it)."""
+    clickhouse = (sys.executable, "-m", "sandbox.clickhouse.server", "--host", settings.host,
+                  "--port", str(settings.clickhouse_port), "--path", str(settings.sandbox_dir / "clickhouse"))
+    return [
+        Service("clickhouse", clickhouse, "/ping"),
+        Service("dapr", uvicorn("sandbox.dapr.sidecar", settings, "dapr"), "/v1.0/healthz"),
+        Service("budapp", uvicorn("sandbox.budapp.app", settings, "budapp"), "/health"),
+        Service("budcluster", uvicorn("sandbox.services.budcluster", settings, "budcluster"), "/health"),
+        Service("budsim", uvicorn("sandbox.services.budsim", settings, "budsim"), "/health"),
+        Service("budmodel", uvicorn("sandbox.services.budmodel", settings, "budmodel"), "/health"),
+        Service("budmetrics", uvicorn("sandbox.services.budmetrics", settings, "budmetrics"), "/health"),
+        Service("budgateway", uvicorn("sandbox.services.budgateway", settings, "budgateway"), "/health"),
+    ]
+
+
+# -- state files -----------------------------------------------------------------
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def write_private(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+
+
+def strong_password() -> str:
+    core = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20))
+    return f"Sb{core}7!"
+
+
+def secrets_of(settings: SandboxSettings) -> tuple[str, str, str]:
+    """(super user email, password, fault-switch token): generated once, reused after."""
+    credentials = read_env_file(settings.state_dir / "credentials.env")
+    control = read_env_file(settings.sandbox_dir / "control.env")
+    email = settings.super_user_email
+    password = settings.super_user_password or credentials.get("E2E_ADMIN_PASSWORD") or strong_password()
+    token = settings.admin_token or control.get("E2E_SANDBOX_ADMIN_TOKEN") or secrets.token_urlsafe(24)
+    write_private(settings.state_dir / "credentials.env", {"E2E_ADMIN_EMAIL": email, "E2E_ADMIN_PASSWORD": password})
+    write_private(settings.sandbox_dir / "control.env", {"E2E_SANDBOX_ADMIN_TOKEN": token})
+    return email, password, token
+
+
+def write_deployment_env(settings: SandboxSettings) -> None:
+    lines = {
+        "E2E_DEPLOYMENT": "sandbox", "E2E_PROFILE": "sandbox",
+        **{f"E2E_{name.upper()}_URL": settings.url(name)
+           for name in ("budapp", "budcluster", "budsim", "budmodel", "budgateway", "budmetrics", "dapr")},
+        "E2E_POSTGRES_DSN": settings.postgres_dsn, "E2E_REDIS_URL": settings.redis_url,
+        "E2E_CLICKHOUSE_URL": settings.url("clickhouse"),
+    }
+    path = settings.state_dir / "deployment.env"
+    path.write_text("# Written by the sandbox launcher; removed by its stop.\n"
+                    + "".join(f"{k}={v}\n" for k, v in lines.items()))
+
+
+def pid_file(settings: SandboxSettings, service: Service) -> Path:
+    return settings.sandbox_dir / "pids" / f"{service.name}.pid"
+
+
+def log_file(settings: SandboxSettings, service: Service) -> Path:
+    return settings.sandbox_dir / "logs" / f"{service.name}.log"
+
+
+def running_pid(settings: SandboxSettings, service: Service) -> int | None:
+    path = pid_file(settings, service)
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        return None
+
+
+# -- health ----------------------------------------------------------------------
+
+
+async def healthy(client: httpx.AsyncClient, settings: SandboxSettings, service: Service) -> bool:
+    try:
+        return (await client.get(service.url(settings) + service.health_path, timeout=2)).status_code < 300
+    except httpx.HTTPError:
+        return False
+
+
+async def wait_healthy(settings: SandboxSettings, pending: list[Service]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    async with httpx.AsyncClient() as client:
+        while pending:
+            checks = await asyncio.gather(*(healthy(client, settings, s) for s in pending))
+            pending = [s for s, ok in zip(pending, checks) if not ok]
+            for service in pending:
+                if running_pid(settings, service) is None:
+                    fail(settings, service, "exited during start-up")
+            if pending and time.monotonic() > deadline:
+                fail(settings, pending[0], f"did not become healthy within {START_TIMEOUT:.0f}s")
+            if pending:
+                await asyncio.sleep(0.1)
+
+
+def fail(settings: SandboxSettings, service: Service, why: str) -> None:
+    log = log_file(settings, service)
+    tail = log.read_text().splitlines()[-8:] if log.is_file() else []
+    detail = "\n".join(f"    {line}" for line in tail)
+    raise SystemExit(f"ERROR: sandbox {service.name} ({service.url(settings)}) {why}; its log, {log}:\n{detail}")
+
+
+# -- commands --------------------------------------------------------------------
+
+
+async def prepare_stores(settings: SandboxSettings) -> None:
+    """The PostgreSQL database exists, Redis answers; one readable line otherwise."""
+    import asyncpg
+    import redis.asyncio as redis
+
+    target = urlparse(settings.postgres_dsn)
+    database = target.path.lstrip("/")
+    admin_dsn = settings.postgres_dsn.rsplit("/", 1)[0] + "/postgres"
+    try:
+        connection = await asyncpg.connect(admin_dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise SystemExit(f"ERROR: PostgreSQL is unreachable at {target.hostname}:{target.port} ({exc}); "
+                         "start it (./scripts/setup-local.sh does) or set SANDBOX_POSTGRES_DSN") from None
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            await connection.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await connection.close()
+    client = redis.from_url(settings.redis_url, socket_connect_timeout=5)
+    try:
+        await client.ping()
+    except (OSError, redis.RedisError) as exc:
+        raise SystemExit(f"ERROR: Redis is unreachable at {settings.redis_url} ({exc}); "
+                         "start it (./scripts/setup-local.sh does) or set SANDBOX_REDIS_URL") from None
+    finally:
+        await client.aclose()
+
+
+async def apply_faults(settings: SandboxSettings, names: list[str]) -> None:
+    from sandbox.common.faults import FaultSwitch
+    from sandbox.common.stores import redis_client
+
+    store = redis_client(settings.redis_url)
+    try:
+        await FaultSwitch(store).set(names)
+    except ValueError as exc:
+        raise SystemExit(f"ERROR: {exc}") from None
+    finally:
+        await store.aclose()
+
+
+def spawn(settings: SandboxSettings, service: Service, env: dict[str, str]) -> None:
+    log = log_file(settings, service)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    pid_file(settings, service).parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as output:
+        process = subprocess.Popen(service.command, cwd=SUITE_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    pid_file(settings, service).write_text(str(process.pid))
+
+
+def start(settings: SandboxSettings, faults: str | None) -> None:
+    from sandbox.common.faults import parse_fault_list
+
+    started = time.monotonic()
+    asyncio.run(prepare_stores(settings))
+    email, password, token = secrets_of(settings)
+    env = {**os.environ, "SANDBOX_SUPER_USER_EMAIL": email, "SANDBOX_SUPER_USER_PASSWORD": password,
+           "SANDBOX_ADMIN_TOKEN": token, "E2E_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"}
+    everything = services(settings)
+    missing = [s for s in everything if running_pid(settings, s) is None]
+    for service in missing:
+        spawn(settings, service, env)
+    asyncio.run(wait_healthy(settings, everything))
+    asyncio.run(apply_faults(settings, parse_fault_list(faults if faults is not None else settings.faults)))
+    write_deployment_env(settings)
+    if missing:
+        print(f"sandbox up: started {len(missing)} service(s) in {time.monotonic() - started:.1f}s; "
+              f"logs in {settings.sandbox_dir / 'logs'}")
+    else:
+        print("sandbox already running and healthy")
+
+
+def stop(settings: SandboxSettings) -> None:
+    stopping = [(s, pid) for s in services(settings) if (pid := running_pid(settings, s))]
+    for _, pid in stopping:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for service, pid in stopping:
+        while running_pid(settings, service) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if running_pid(settings, service):
+            os.killpg(pid, signal.SIGKILL)
+    for service in services(settings):
+        pid_file(settings, service).unlink(missing_ok=True)
+    (settings.state_dir / "deployment.env").unlink(missing_ok=True)
+    print(f"sandbox stopped ({len(stopping)} process(es))")
+
+
+def status(settings: SandboxSettings) -> int:
+    async def check() -> list[bool]:
+        async with httpx.AsyncClient() as client:
+            return await asyncio.gather(*(healthy(client, settings, s) for s in services(settings)))
+
+    down = 0
+    for service, ok in zip(services(settings), asyncio.run(check())):
+        pid = running_pid(settings, service)
+        down += not ok
+        print(f"{service.name:<11} {service.url(settings):<26} {'up' if ok else 'DOWN':<5} pid {pid or '-'}")
+    return 1 if down else 0
+
+
+def faults_command(settings: SandboxSettings, action: str, names: list[str]) -> int:
+    token = read_env_file(settings.sandbox_dir / "control.env").get("E2E_SANDBOX_ADMIN_TOKEN")
+    if not token:
+        raise SystemExit("ERROR: no sandbox control token; start the sandbox first (./scripts/setup-local.sh)")
+    headers = {"X-Sandbox-Admin-Token": token}
+    url = settings.url("budapp") + "/sandbox/faults"
+    try:
+        if action == "list":
+            response = httpx.get(url, headers=headers, timeout=5)
+        else:
+            response = httpx.put(url, headers=headers, json={"faults": names if action == "set" else []}, timeout=5)
+    except httpx.HTTPError as exc:
+        raise SystemExit(f"ERROR: budapp is unreachable at {url} ({type(exc).__name__}); is the sandbox running?") from None
+    if response.status_code != 200:
+        raise SystemExit(f"ERROR: {response.status_code} {response.json().get('detail')}")
+    body = response.json()
+    print("active:", ", ".join(body["active"]) or "(none)")
+    if action == "list":
+        for name, description in sorted(body["known"].items()):
+            print(f"  {name:<32} {description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.launcher", description="The local bud-stack sandbox")
+    commands = parser.add_subparsers(dest="command", required=True)
+    start_parser = commands.add_parser("start", help="start every service and wait until healthy")
+    start_parser.add_argument("--faults", default=None, help="comma list of faults to switch on")
+    commands.add_parser("stop", help="stop the processes this launcher started")
+    commands.add_parser("status", help="one line per service; exit 1 if any is down")
+    faults_parser = commands.add_parser("faults", help="list, set or clear injected faults")
+    faults_parser.add_argument("action", choices=["list", "set", "clear"])
+    faults_parser.add_argument("names", nargs="*")
+    options = parser.parse_args(argv)
+    settings = SandboxSettings()
+    if options.command == "start":
+        start(settings, options.faults)
+    elif options.command == "stop":
+        stop(settings)
+    elif options.command == "status":
+        return status(settings)
+    else:
+        return faults_command(settings, options.action, options.names)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

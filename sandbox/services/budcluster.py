@@ -1,0 +1,3 @@
+"""budcluster process entry point."""
+
+from sandbox.budcluster.app import app  # noqa: F401
