@@ -1,0 +1,143 @@
+"""The sandbox as a whole, on its own ports, database, Redis db and state folder.
+
+Starts once per module: launcher start/status/stop, the fault switch, and the
+Dapr sidecar's state, invocation and pub/sub. The tests build on each other in
+file order (the last one stops the sandbox): run the module in one process.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import redis
+
+from helpers.config import SUITE_ROOT
+
+SERVICES = ("budapp", "budsim", "budcluster", "budmodel", "budmetrics", "budgateway", "dapr", "clickhouse")
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def launcher(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "sandbox.launcher", *args], cwd=SUITE_ROOT, env=env,
+                            capture_output=True, text=True, timeout=90)
+    if check:
+        assert result.returncode == 0, f"launcher {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES))))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    env = {**os.environ, "E2E_STATE_DIR": str(state),
+           "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/bud_e2e_selftest_{worker}",
+           "SANDBOX_REDIS_URL": f"redis://127.0.0.1:6379/{9 + worker}",
+           **{f"SANDBOX_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
+    redis.from_url(env["SANDBOX_REDIS_URL"]).flushdb()
+    launcher(env, "start")
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    yield {"env": env, "state": state, "urls": urls}
+    launcher(env, "stop", check=False)
+
+
+def control_token(sandbox) -> str:
+    text = (sandbox["state"] / "sandbox" / "control.env").read_text()
+    return text.strip().split("=", 1)[1]
+
+
+def test_start_records_the_deployment_and_private_credentials(sandbox):
+    deployment = (sandbox["state"] / "deployment.env").read_text()
+    assert "E2E_DEPLOYMENT=sandbox" in deployment
+    assert f"E2E_BUDAPP_URL={sandbox['urls']['budapp']}" in deployment
+    credentials = sandbox["state"] / "credentials.env"
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    assert "E2E_ADMIN_PASSWORD=" in credentials.read_text()
+    assert "PASSWORD" not in deployment
+
+
+def test_status_and_idempotent_start(sandbox):
+    status = launcher(sandbox["env"], "status")
+    assert status.stdout.count(" up ") == len(SERVICES)
+    again = launcher(sandbox["env"], "start")
+    assert "already running" in again.stdout
+
+
+def test_every_service_answers_its_health_contract(sandbox):
+    urls = sandbox["urls"]
+    for name in ("budapp", "budsim", "budcluster", "budmodel", "budmetrics"):
+        assert httpx.get(urls[name] + "/health").json() == {"object": "info", "message": "ack", "param": None}
+    assert httpx.get(urls["budgateway"] + "/health").json() == {"gateway": "ok", "clickhouse": "ok"}
+    assert httpx.get(urls["dapr"] + "/v1.0/healthz").status_code == 204
+
+
+def test_fault_switch_needs_the_token_and_known_names(sandbox):
+    url = sandbox["urls"]["budapp"] + "/sandbox/faults"
+    assert httpx.get(url).status_code == 403
+    assert httpx.get(url, headers={"X-Sandbox-Admin-Token": "wrong"}).status_code == 403
+    headers = {"X-Sandbox-Admin-Token": control_token(sandbox)}
+    assert httpx.put(url, headers=headers, json={"faults": ["no_such_fault"]}).status_code == 422
+    launcher(sandbox["env"], "faults", "set", "workflow_stalls")
+    assert httpx.get(url, headers=headers).json()["active"] == ["workflow_stalls"]
+    launcher(sandbox["env"], "faults", "clear")
+    assert httpx.get(url, headers=headers).json()["active"] == []
+
+
+def test_sidecar_state_round_trip_with_ttl(sandbox):
+    state = sandbox["urls"]["dapr"] + "/v1.0/state/statestore"
+    assert httpx.post(state, json=[{"key": "k1", "value": {"a": 1}, "metadata": {"ttlInSeconds": "60"}}]).status_code == 204
+    assert httpx.get(f"{state}/k1").json() == {"a": 1}
+    store = redis.from_url(sandbox["env"]["SANDBOX_REDIS_URL"], decode_responses=True)
+    assert store.hget("budapp||k1", "data") == '{"a": 1}' and 0 < store.ttl("budapp||k1") <= 60
+    assert httpx.delete(f"{state}/k1").status_code == 204
+    assert httpx.get(f"{state}/k1").status_code == 204
+
+
+def test_sidecar_invokes_services_by_app_id(sandbox):
+    answer = httpx.get(sandbox["urls"]["dapr"] + "/v1.0/invoke/budsim/method/health")
+    assert answer.status_code == 200 and answer.json()["message"] == "ack"
+    assert httpx.get(sandbox["urls"]["dapr"] + "/v1.0/invoke/nobody/method/health").status_code == 500
+
+
+def test_publish_reaches_budapp_notifications(sandbox):
+    """An unknown workflow's event is accepted and ignored; the delivery itself shows in budapp's answer path."""
+    body = {"payload": {"category": "internal", "type": "register_cluster", "event": "eta", "source": "selftest",
+                        "workflow_id": "00000000-0000-4000-8000-000000000000", "content": {"message": "5"}}}
+    assert httpx.post(sandbox["urls"]["dapr"] + "/v1.0/publish/pubsub-redis/budAppMessages", json=body).status_code == 204
+    direct = httpx.post(sandbox["urls"]["budapp"] + "/notifications", json={"data": body, "topic": "budAppMessages"})
+    assert direct.json() == {"object": "notification", "message": "Ignored: unknown workflow"}
+
+
+def test_status_fails_when_a_service_dies_and_start_revives_it(sandbox):
+    pid_file = sandbox["state"] / "sandbox" / "pids" / "budsim.pid"
+    os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while launcher(sandbox["env"], "status", check=False).returncode == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = launcher(sandbox["env"], "status", check=False)
+    assert status.returncode == 1 and "budsim" in status.stdout and "DOWN" in status.stdout
+    assert "started 1 service(s)" in launcher(sandbox["env"], "start").stdout
+
+
+def test_stop_leaves_nothing_running(sandbox):
+    pids = [int(p.read_text()) for p in (sandbox["state"] / "sandbox" / "pids").glob("*.pid")]
+    launcher(sandbox["env"], "stop")
+    assert not (sandbox["state"] / "deployment.env").exists()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
