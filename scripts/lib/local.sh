@@ -58,6 +58,11 @@ redis.from_url(sys.argv[1], socket_connect_timeout=3).ping()
 PY
 }
 
+local_apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 local_can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 
 local_wait_for() {
@@ -88,8 +93,7 @@ local_ensure_postgres() {
     if ! local_start_postgres; then
         local_can_apt || e2e_die "PostgreSQL is not running on 127.0.0.1:5432 and is not installed: install PostgreSQL (trust auth for 'postgres' on localhost) or set SANDBOX_POSTGRES_DSN"
         e2e_log "installing PostgreSQL with apt-get"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
-            || e2e_die "apt-get install postgresql failed; install PostgreSQL yourself or set SANDBOX_POSTGRES_DSN"
+        local_apt_install postgresql || e2e_die "apt-get install postgresql failed; install PostgreSQL yourself or set SANDBOX_POSTGRES_DSN"
         local_start_postgres || e2e_die "PostgreSQL was installed but could not be started; start it with pg_ctlcluster"
     fi
     e2e_log "started PostgreSQL"
@@ -105,8 +109,7 @@ local_ensure_redis() {
     if ! command -v redis-server >/dev/null 2>&1; then
         local_can_apt || e2e_die "Redis is not running on 127.0.0.1:6379 and is not installed: install redis-server or set SANDBOX_REDIS_URL"
         e2e_log "installing Redis with apt-get"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null \
-            || e2e_die "apt-get install redis-server failed; install Redis yourself or set SANDBOX_REDIS_URL"
+        local_apt_install redis-server || e2e_die "apt-get install redis-server failed; install Redis yourself or set SANDBOX_REDIS_URL"
     fi
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
         --pidfile "$E2E_STATE_DIR/sandbox/redis.pid" --logfile "$E2E_STATE_DIR/sandbox/redis.log" >/dev/null \
