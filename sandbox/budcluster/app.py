@@ -149,12 +149,12 @@ async def delete_cluster(body: DeleteClusterRequest, request: Request):
     return workflow.metadata()
 
 
-@app.get("/cluster/{cluster_id}")
-async def get_cluster(cluster_id: uuid.UUID, request: Request):
-    record = await request.app.state.pool.fetchrow("SELECT * FROM budcluster.cluster WHERE id = $1", cluster_id)
-    if record is None:
-        return error(404, "Cluster not found")
-    cluster = dict(record)
-    cluster["nodes"] = json.loads(cluster["nodes"]) if isinstance(cluster["nodes"], str) else cluster["nodes"]
-    return {"object": "cluster.get", "message": "Cluster retrieved", "param": None,
-            "cluster": {**cluster, "id": str(cluster["id"]), "created_at": cluster["created_at"].isoformat()}}
+@app.get("/cluster/{cluster_id}/nodes")
+async def cluster_nodes(cluster_id: uuid.UUID, request: Request):
+    """budmicroframe SuccessResponse with the node list in ``param`` (empty for an unknown cluster)."""
+    nodes = await request.app.state.pool.fetchval(
+        "SELECT nodes FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", cluster_id)
+    listed = json.loads(nodes) if nodes else []
+    return {"object": "info", "message": "Cluster nodes fetched successfully",
+            "param": {"nodes": [{"name": n["name"], "status": n.get("status", True), "devices": n.get("devices", [])}
+                                for n in listed]}}
