@@ -21,6 +21,8 @@ KNOWN_FAULTS: dict[str, str] = {
     "refresh_returns_expired_token": "POST /auth/refresh-token answers 200 with an access token that has already expired",
     "users_me_returns_other_user": "GET /users/me describes a different user than the token's owner",
     "delete_leaves_row": "deleting an endpoint reports success but the endpoint row and its gateway route stay",
+    "gateway_wrong_route": "budgateway sends a request to another endpoint than the one named in `model`",
+    "inference_rows_not_written": "budgateway answers inferences but records none of them in ClickHouse",
     "workflow_stalls": "downstream workflows (budcluster, budsim, budmodel) stop reporting after their first step",
 }
 

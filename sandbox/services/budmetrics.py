@@ -1,5 +1,3 @@
-"""budmetrics (sandbox): the budmicroframe health contract; its features build on this app."""
+"""budmetrics process entry point."""
 
-from sandbox.common.app_factory import create_service_app
-
-app = create_service_app("budmetrics")
+from sandbox.budmetrics.app import app  # noqa: F401

@@ -1,0 +1,37 @@
+"""budgateway's OpenAI-compatible API, and how a user gets a key for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from helpers.api_client import APIClient
+from helpers.masking import register_secret
+
+
+class GatewayAPI:
+    def __init__(self, gateway: APIClient) -> None:
+        self.gateway = gateway
+
+    async def chat(self, key: str | None, model: str, prompt: str, **extra: Any) -> httpx.Response:
+        body = {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
+        return await self.gateway.post("/v1/chat/completions", json=body, token=key or "")
+
+    async def embeddings(self, key: str | None, model: str, text: str | list[str]) -> httpx.Response:
+        return await self.gateway.post("/v1/embeddings", json={"model": model, "input": text}, token=key or "")
+
+    async def models(self, key: str | None) -> httpx.Response:
+        return await self.gateway.get("/v1/models", token=key or "")
+
+
+async def playground_key(budapp: APIClient, access_token: str) -> str:
+    """Make ``access_token`` a gateway key for the running endpoints of its user's projects.
+
+    The key covers the endpoints that exist now: initialize again after deploying more.
+    """
+    response = await budapp.post("/playground/initialize-with-token", json={"access_token": access_token},
+                                 token=access_token)
+    assert response.status_code == 200, f"playground initialization failed: {response.status_code} {response.text[:300]}"
+    register_secret(access_token)
+    return access_token

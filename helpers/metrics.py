@@ -1,0 +1,43 @@
+"""budmetrics' observability API, and waiting for an inference to be recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from helpers.api_client import APIClient
+from helpers.config import get_settings
+from helpers.waiters import poll_until
+
+
+class MetricsAPI:
+    def __init__(self, metrics: APIClient) -> None:
+        self.metrics = metrics
+
+    async def inferences(self, since: datetime, **filters: Any) -> dict[str, Any]:
+        body = {"from_date": since.isoformat(), "limit": 1000,
+                **{k: str(v) if v is not None else None for k, v in filters.items()}}
+        response = await self.metrics.post("/observability/inferences/list", json=body)
+        assert response.status_code == 200, f"inference listing failed: {response.status_code} {response.text[:300]}"
+        return response.json()
+
+    async def wait_for_inference(self, inference_id: str, since: datetime, timeout: float | None = None, **filters: Any) -> dict:
+        """The recorded inference ``inference_id`` (filters narrow the listing), once budmetrics shows it."""
+        settings = get_settings()
+
+        async def probe() -> list[dict[str, Any]]:
+            return (await self.inferences(since, **filters))["items"]
+
+        items = await poll_until(
+            probe, lambda rows: any(r["inference_id"] == inference_id for r in rows),
+            description=f"inference {inference_id} to show in budmetrics ({filters or 'no filter'})",
+            timeout=timeout or settings.timeouts.workflow, interval=settings.timeouts.poll_interval,
+            max_interval=settings.timeouts.poll_max_interval,
+            describe=lambda rows: f"{len(rows)} inference(s): {[r['inference_id'] for r in rows][:5]}",
+        )
+        return next(r for r in items if r["inference_id"] == inference_id)
+
+
+def moments_ago(seconds: int = 60) -> datetime:
+    """A from_date safely before now (ClickHouse stores whole seconds)."""
+    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=seconds)

@@ -1,0 +1,164 @@
+"""budgateway (sandbox): OpenAI-compatible inference routed by budapp's Redis records.
+
+Keys are looked up as ``api_key:<sha256("bud-"+key)>``; the request's ``model`` is an
+endpoint (deployment) name; ``model_table:<endpoint_id>`` says where it goes. A
+deterministic stand-in engine answers, and every inference is recorded in
+ClickHouse's ModelInference and ModelInferenceDetails tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from sandbox.budgateway import engine
+from sandbox.common.app_factory import create_service_app
+from sandbox.common.clickhouse import ClickHouseHTTP
+from sandbox.settings import get_settings
+
+log = logging.getLogger("sandbox.budgateway")
+VERSION = "sandbox"
+KINDS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embedding"}
+
+
+async def start(app: FastAPI) -> None:
+    app.state.clickhouse = ClickHouseHTTP(app.state.settings.url("clickhouse"))
+    try:
+        await app.state.clickhouse.create_schema()
+    except Exception as exc:  # noqa: BLE001 - health reports it; inference recording retries the schema
+        log.error("ClickHouse schema not created: %s", exc)
+
+
+async def stop(app: FastAPI) -> None:
+    await app.state.clickhouse.aclose()
+
+
+app = create_service_app("budgateway", settings=get_settings(), on_startup=start, on_shutdown=stop, health=False)
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "code": status}},
+                        status_code=status)
+
+
+@app.get("/health")
+async def health(request: Request) -> JSONResponse:
+    try:
+        await request.app.state.clickhouse.execute("SELECT 1")
+        return JSONResponse({"gateway": "ok", "clickhouse": "ok"})
+    except Exception:  # noqa: BLE001
+        return JSONResponse({"gateway": "ok", "clickhouse": "error"}, status_code=503)
+
+
+@app.get("/status")
+async def status() -> dict:
+    return {"status": "ok", "version": VERSION}
+
+
+async def key_record(request: Request) -> dict[str, Any] | JSONResponse:
+    header = request.headers.get("authorization")
+    if not header:
+        return error(401, "Missing authorization header")
+    key = header[7:] if header.lower().startswith("bearer ") else header
+    raw = await request.app.state.redis.get("api_key:" + hashlib.sha256(f"bud-{key.strip()}".encode()).hexdigest())
+    if raw is None:
+        return error(401, "Invalid API key")
+    return json.loads(raw)
+
+
+@app.get("/v1/models")
+async def models(request: Request):
+    record = await key_record(request)
+    if isinstance(record, JSONResponse):
+        return record
+    names = sorted(k for k in record if not k.startswith("__") and not k.startswith("prompt:"))
+    return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "bud"} for n in names]}
+
+
+@app.post("/v1/chat/completions")
+async def chat_completions(request: Request):
+    return await infer(request, "/v1/chat/completions")
+
+
+@app.post("/v1/embeddings")
+async def embeddings(request: Request):
+    return await infer(request, "/v1/embeddings")
+
+
+async def infer(request: Request, path: str):
+    arrived = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    record = await key_record(request)
+    if isinstance(record, JSONResponse):
+        return record
+    try:
+        body = await request.json()
+        assert isinstance(body, dict)
+    except (ValueError, AssertionError):
+        return error(400, "Invalid request body")
+    name = body.get("model")
+    if not name:
+        return error(400, "Missing model name in request body")
+    target = record.get(name)
+    if target is None:
+        return error(404, f"Model not found: {name}")
+    state = request.app.state
+    if await state.faults.is_on("gateway_wrong_route"):
+        target = await wrong_target(state, record, target)
+    route_raw = await state.redis.get(f"model_table:{target['endpoint_id']}")
+    route = json.loads(route_raw)[target["endpoint_id"]] if route_raw else None
+    if route is None or KINDS[path] not in route.get("endpoints", []):
+        return error(404, f"Model not found: {name}")
+    provider = route["routing"][0]
+    upstream_model = route["providers"][provider]["model_name"]
+    answer = engine.chat(name, upstream_model, body) if path.endswith("completions") else engine.embed(name, body)
+    elapsed_ms = int((time.perf_counter() - started) * 1000)
+    if not await state.faults.is_on("inference_rows_not_written"):
+        await record_inference(state, answer, body, target, record, provider, upstream_model, KINDS[path],
+                               arrived, elapsed_ms)
+    return answer
+
+
+async def wrong_target(state: Any, record: dict, target: dict) -> dict:
+    """The fault: another endpoint than the one asked for."""
+    for name, other in record.items():
+        if not name.startswith("__") and other.get("endpoint_id") != target["endpoint_id"]:
+            return other
+    async for key in state.redis.scan_iter("model_table:*"):
+        endpoint_id = key.split(":", 1)[1]
+        if endpoint_id != target["endpoint_id"]:
+            return {**target, "endpoint_id": endpoint_id}
+    return target
+
+
+async def record_inference(state, answer, body, target, record, provider, upstream_model, kind, arrived, elapsed_ms):
+    usage = answer["usage"]
+    inference_id = answer["id"]
+    clickhouse = state.clickhouse
+    metadata = record.get("__metadata__") or {}
+    try:
+        await clickhouse.insert("ModelInference", [{
+            "id": str(engine.new_id()), "inference_id": inference_id, "raw_request": json.dumps(body),
+            "raw_response": json.dumps(answer), "model_name": upstream_model, "model_provider_name": provider,
+            "input_tokens": usage["prompt_tokens"], "output_tokens": usage.get("completion_tokens", 0),
+            "response_time_ms": elapsed_ms, "ttft_ms": elapsed_ms, "system": None,
+            "input_messages": json.dumps(body.get("messages") or body.get("input")),
+            "output": engine.output_text(answer), "cached": False, "finish_reason": "stop", "endpoint_type": kind,
+        }])
+        await clickhouse.insert("ModelInferenceDetails", [{
+            "inference_id": inference_id, "request_ip": "127.0.0.1", "project_id": target["project_id"],
+            "endpoint_id": target["endpoint_id"], "model_id": target["model_id"], "cost": None,
+            "response_analysis": None, "is_success": True,
+            "request_arrival_time": arrived.strftime("%Y-%m-%d %H:%M:%S"),
+            "request_forward_time": arrived.strftime("%Y-%m-%d %H:%M:%S"),
+            "api_key_project_id": metadata.get("api_key_project_id"), "user_id": metadata.get("user_id"),
+        }])
+    except Exception as exc:  # noqa: BLE001 - the real gateway does not fail a request on observability
+        log.error("inference %s not recorded: %s", inference_id, exc)
