@@ -21,7 +21,8 @@ async def test_each_inference_is_one_row_in_clickhouse_and_in_metrics(
         answer = assert_status(await gateway_api.chat(gateway_key, test_endpoint["name"], prompt), 200)
         ids.append(answer["id"])
     for inference_id in ids:
-        await metrics_api.wait_for_inference(inference_id, since, endpoint_id=test_endpoint["id"])
+        recorded = await metrics_api.wait_for_inference(inference_id, since)
+        assert recorded["endpoint_id"] == test_endpoint["id"], f"inference {inference_id} went to another endpoint"
     rows = clickhouse_client.query(
         "SELECT toString(inference_id), toString(endpoint_id) FROM bud.ModelInferenceDetails "
         "WHERE endpoint_id = {endpoint:UUID}", parameters={"endpoint": uuid.UUID(test_endpoint["id"])}).result_rows

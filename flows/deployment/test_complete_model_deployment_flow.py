@@ -40,7 +40,7 @@ async def test_select_deploy_infer_and_see_it_in_metrics(
     usage = answer["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
 
-    recorded = await metrics_api.wait_for_inference(answer["id"], since, endpoint_id=endpoint_id)
+    recorded = await metrics_api.wait_for_inference(answer["id"], since)
     assert (recorded["endpoint_id"], recorded["project_id"], recorded["model_id"]) == (
         endpoint_id, admin_project["id"], model["id"]), "the inference was served by another endpoint"
     assert (recorded["input_tokens"], recorded["output_tokens"]) == (usage["prompt_tokens"], usage["completion_tokens"])
