@@ -53,3 +53,29 @@ class DeploymentsAPI:
                                 deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG, trigger_workflow=True)
         assert final.status_code == 200, f"deploy trigger failed: {final.status_code} {final.text[:300]}"
         return final.json()
+
+
+async def deploy_local_model(api: DeploymentsAPI, waiter, token: str, *, project_id: str, model_id: str,
+                             cluster_id: str, endpoint_name: str, deploy_config: dict | None = None) -> dict[str, Any]:
+    """The UI's local sequence: 1 {project, model}, 4 {name, config} (budsim runs), wait for the
+    recommendations, 6 {cluster_id: budcluster's id}, 8 {trigger}; returns the completed record.
+
+    ``cluster_id`` is budapp's cluster id: the recommendation for it gives budcluster's id.
+    ``waiter`` is a WorkflowWaiter of the same client and token.
+    """
+    from helpers.workflow_waiter import wait_for_recommended_clusters
+
+    first = await api.step(token, 1, project_id=project_id, model_id=model_id, hardware_mode="dedicated")
+    assert first.status_code == 200, f"deploy step 1 failed: {first.status_code} {first.text[:300]}"
+    workflow_id = first.json()["workflow_id"]
+    fourth = await api.step(token, 4, workflow_id, endpoint_name=endpoint_name,
+                            deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG)
+    assert fourth.status_code == 200, f"deploy step 4 failed: {fourth.status_code} {fourth.text[:300]}"
+    ranked = await wait_for_recommended_clusters(api.budapp, token, workflow_id)
+    choice = next((c for c in ranked if c["id"] == cluster_id), None)
+    assert choice, f"budsim did not recommend cluster {cluster_id}: {[c['id'] for c in ranked]}"
+    sixth = await api.step(token, 6, workflow_id, cluster_id=choice["cluster_id"])
+    assert sixth.status_code == 200, f"deploy step 6 failed: {sixth.status_code} {sixth.text[:300]}"
+    eighth = await api.step(token, 8, workflow_id, trigger_workflow=True)
+    assert eighth.status_code == 200, f"deploy trigger failed: {eighth.status_code} {eighth.text[:300]}"
+    return await waiter.wait_for_workflow(workflow_type="model_deployment", workflow_id=workflow_id)

@@ -80,3 +80,27 @@ class ModelsAPI:
             if last.json().get("message") not in CATALOG_RACE_MESSAGES:
                 break
         raise AssertionError(f"cloud model onboarding failed: {last.status_code} {last.text[:300]}")
+
+
+LOCAL_ONBOARDING_STEPS = 5
+
+
+async def local_step(api: ModelsAPI, token: str, step_number: int, workflow_id: str | None = None, **fields: Any) -> httpx.Response:
+    body: dict[str, Any] = {"step_number": step_number, **fields}
+    if workflow_id:
+        body["workflow_id"] = workflow_id
+    else:
+        body["workflow_total_steps"] = LOCAL_ONBOARDING_STEPS
+    return await api.budapp.post("/models/local-model-workflow", json=body, token=token)
+
+
+async def start_local_onboarding(api: ModelsAPI, token: str, name: str, uri: str) -> dict[str, Any]:
+    """The UI's three calls; returns the record right after the trigger (extraction running)."""
+    first = await local_step(api, token, 1, provider_type="hugging_face", add_model_modality=["llm"])
+    assert first.status_code == 200, f"local onboarding step 1 failed: {first.status_code} {first.text[:300]}"
+    workflow_id = first.json()["workflow_id"]
+    second = await local_step(api, token, 2, workflow_id, name=name, uri=uri, author="e2e", tags=[E2E_TAG])
+    assert second.status_code == 200, f"local onboarding step 2 failed: {second.status_code} {second.text[:300]}"
+    third = await local_step(api, token, 3, workflow_id, trigger_workflow=True)
+    assert third.status_code == 200, f"local onboarding trigger failed: {third.status_code} {third.text[:300]}"
+    return third.json()

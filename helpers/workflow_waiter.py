@@ -89,3 +89,28 @@ class WorkflowWaiter:
             describe=summarise,
             stats=self.last_stats,
         )
+
+
+async def wait_for_recommended_clusters(client: APIClient, token: str, workflow_id: str,
+                                        timeout: float | None = None) -> list[dict[str, Any]]:
+    """budsim's ranked clusters for a deployment workflow, once the simulation is done.
+
+    Stops at once when a simulation step reports FAILED in the workflow record.
+    """
+    settings = get_settings()
+
+    async def probe() -> dict[str, Any]:
+        ranked = await client.get(f"/clusters/recommended/{workflow_id}", token=token)
+        record = await client.get(f"/workflows/{workflow_id}", token=token)
+        return {"recommended": ranked.json() if ranked.status_code == 200 else {"http_status": ranked.status_code},
+                "record": record.json() if record.status_code == 200 else {}}
+
+    result = await poll_until(
+        probe, lambda seen: seen["recommended"].get("status") == "success",
+        description=f"cluster recommendations of deployment workflow {workflow_id}",
+        timeout=timeout or settings.timeouts.workflow, interval=settings.timeouts.poll_interval,
+        max_interval=settings.timeouts.poll_max_interval,
+        failed=lambda seen: downstream_failure(seen["record"]),
+        describe=lambda seen: f"recommendations status={seen['recommended'].get('status')}; {summarise(seen['record'])}",
+    )
+    return result["recommended"]["clusters"]

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI
 
-from sandbox.budapp import auth_routes, catalog, cluster_routes, deployment_routes, events, playground_routes, model_routes, project_routes, user_routes, workflow_routes
+from sandbox.budapp import auth_routes, catalog, cluster_routes, deployment_routes, events, local_routes, playground_routes, model_routes, project_routes, user_routes, workflow_routes
 from sandbox.budapp.blacklist import JWTBlacklist
 from sandbox.budapp.clusters_db import Clusters
 from sandbox.budapp.dapr_client import DaprInvoker
@@ -69,7 +69,7 @@ async def stop(app: FastAPI) -> None:
 
 def create_app() -> FastAPI:
     app = create_service_app("budapp", settings=get_settings(), on_startup=start, on_shutdown=stop)
-    for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes, events, cluster_routes, deployment_routes, playground_routes):
+    for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes, events, cluster_routes, deployment_routes, playground_routes, local_routes):
         app.include_router(module.router)
     return app
 

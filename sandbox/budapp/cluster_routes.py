@@ -162,6 +162,8 @@ async def delete_cluster(cluster_id: UUID, request: Request, user: Annotated[dic
         return error_response(404, "Cluster not found")
     if cluster["status"] == "deleting":
         return error_response(400, "Cluster is already deleting")
+    if await state.endpoints.active_count("cluster_id", cluster["id"]):
+        return error_response(400, "Cannot delete cluster with active deployments")
     try:
         workflow = await state.workflows.create(user["id"], "cluster_deletion", 1, "Delete cluster")
         await state.workflows.save_step(workflow["id"], 1, {"cluster_id": str(cluster["id"])})

@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import UUID4, BaseModel, Field
 
+from sandbox.budapp import local_routes
 from sandbox.budapp.clusters_db import cluster_info
 from sandbox.budapp.endpoints_db import credential_info, gateway_route
 from sandbox.budapp.models_db import model_info
@@ -64,11 +65,20 @@ async def deploy_workflow(body: DeployStep, request: Request, user: Annotated[di
     try:
         await _validate(state, body)
         workflow = await state.workflows.begin_step(user, body, "model_deployment", "Deploy model")
+        if body.deploy_config is not None and not body.trigger_workflow:
+            await _simulate_if_local(state, user, workflow, body.step_number)
         if body.trigger_workflow:
             workflow = await _deploy(state, user, workflow, body.step_number)
     except ClientException as exc:
         return client_error(exc)
     return success(**_unpack(await render(state, workflow)))
+
+
+async def _simulate_if_local(state: Any, user: dict, workflow: dict, step_number: int) -> None:
+    merged = await state.workflows.merged_data(workflow["id"])
+    model = await state.models.get(UUID(merged["model_id"])) if merged.get("model_id") else None
+    if model is not None and model["provider_type"] != "cloud_model" and not merged.get("simulator_id"):
+        await local_routes.start_simulation(state, user, workflow, step_number, merged, model)
 
 
 async def _deploy(state: Any, user: dict, workflow: dict, trigger_step: int) -> dict:
@@ -80,7 +90,7 @@ async def _deploy(state: Any, user: dict, workflow: dict, trigger_step: int) -> 
     if problem:
         raise problem
     if not cloud:
-        raise ClientException("Local model deployment needs budsim and budcluster results", 400)
+        return await local_routes.start_local_deployment(state, user, workflow, trigger_step, merged, model)
     endpoint = await state.endpoints.insert(
         project_id=UUID(merged["project_id"]), model_id=model["id"], name=merged["endpoint_name"], url=CLOUD_API_BASE,
         namespace=model["uri"].split("/", 1)[-1], status="running", credential_id=UUID(merged["credential_id"]),
@@ -134,6 +144,12 @@ async def delete_endpoint(endpoint_id: UUID, request: Request, user: Annotated[d
         return error_response(400, "Deployment is already deleting")
     workflow = await state.workflows.create(user["id"], "endpoint_deletion", 1, "Delete deployment")
     await state.workflows.save_step(workflow["id"], 1, {"endpoint_id": str(endpoint_id)})
+    if endpoint["bud_cluster_id"]:
+        try:
+            await local_routes.start_endpoint_deletion(state, user, endpoint, workflow)
+        except ClientException as exc:
+            return client_error(exc)
+        return success("endpoint.delete", "Deployment deleting initiated successfully", workflow_id=workflow["id"])
     if not await state.faults.is_on("delete_leaves_row"):
         await state.endpoints.set_status(endpoint_id, "deleted")
         await state.redis.delete(f"model_table:{endpoint_id}")

@@ -158,3 +158,81 @@ async def cluster_nodes(cluster_id: uuid.UUID, request: Request):
     return {"object": "info", "message": "Cluster nodes fetched successfully",
             "param": {"nodes": [{"name": n["name"], "status": n.get("status", True), "devices": n.get("devices", [])}
                                 for n in listed]}}
+
+
+class DeploymentRequest(BaseModel):
+    cluster_id: uuid.UUID
+    simulator_id: uuid.UUID | None = None
+    endpoint_name: str
+    model: str
+    concurrency: int = 1
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    notification_metadata: dict[str, Any] = {}
+    source_topic: str | None = None
+    model_config = {"extra": "allow"}
+
+
+@app.post("/deployment")
+async def deploy_model(body: DeploymentRequest, request: Request):
+    """Start the deploy_model workflow on a registered cluster."""
+    state = request.app.state
+    cluster = await state.pool.fetchrow(
+        "SELECT name, server FROM budcluster.cluster WHERE id = $1 AND status = 'available'", body.cluster_id)
+    if cluster is None:
+        return error(400, "Cluster not found or not available")
+    namespace = f"{body.endpoint_name.lower()[:40]}-{uuid.uuid4().hex[:6]}"
+    url = f"http://{namespace}.{simulated_host(cluster['server'])}"
+
+    async def passes(context: dict) -> None:
+        return None
+
+    async def verify_status(context: dict) -> str:
+        return "All workers are ready"
+
+    async def results(context: dict) -> dict:
+        return {"namespace": namespace, "deployment_url": url, "cluster_id": str(body.cluster_id),
+                "deployment_status": {"replicas": {"total": 1}, "worker_data_list": [{"status": "Running"}],
+                                      "supported_endpoints": {"/v1/chat/completions": True}}}
+
+    steps = [
+        Step("verify_cluster_connection", "Verify cluster connection", "Reach the cluster", passes),
+        Step("transfer_model_to_cluster", "Transfer model", "Copy the weights to the cluster", passes),
+        Step("deploy_to_engine", "Deploy to engine", "Start the inference engine", passes),
+        Step("verify_deployment_status", "Verify deployment status", "Wait for the workers", verify_status),
+        Step("run_performance_benchmark", "Run performance benchmark", "Measure the deployment", passes),
+    ]
+    workflow = _workflow(request.app, "deploy_model", "deploy_model", steps, body.model_dump(mode="json"))
+    stall = await _stall_point(request.app)
+    if await state.faults.is_on("deployment_never_ready"):
+        stall = 3
+    start_in_background(workflow.execute(results, stall_after=stall))
+    return workflow.metadata()
+
+
+class DeleteDeploymentRequest(BaseModel):
+    cluster_id: uuid.UUID
+    namespace: str
+    notification_metadata: dict[str, Any] = {}
+    source_topic: str | None = None
+    model_config = {"extra": "allow"}
+
+
+@app.post("/deployment/delete")
+async def delete_deployment(body: DeleteDeploymentRequest, request: Request):
+    async def remove(context: dict) -> str:
+        return f"Namespace {body.namespace} removed"
+
+    async def results(context: dict) -> dict:
+        return {"namespace": body.namespace, "status": "deleted"}
+
+    steps = [Step("delete_deployment", "Delete deployment", "Remove the engine and its namespace", remove)]
+    workflow = _workflow(request.app, "delete_deployment", "delete_deployment", steps, body.model_dump(mode="json"))
+    start_in_background(workflow.execute(results, stall_after=await _stall_point(request.app)))
+    return workflow.metadata()
+
+
+def simulated_host(server: str) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(server).hostname or "cluster.local"

@@ -1,5 +1,3 @@
-"""budmodel (sandbox): the budmicroframe health contract; its features build on this app."""
+"""budmodel process entry point."""
 
-from sandbox.common.app_factory import create_service_app
-
-app = create_service_app("budmodel")
+from sandbox.budmodel.app import app  # noqa: F401

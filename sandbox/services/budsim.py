@@ -1,5 +1,3 @@
-"""budsim (sandbox): the budmicroframe health contract; its features build on this app."""
+"""budsim process entry point."""
 
-from sandbox.common.app_factory import create_service_app
-
-app = create_service_app("budsim")
+from sandbox.budsim.app import app  # noqa: F401

@@ -1,0 +1,79 @@
+"""Deploying a local model: budsim recommends clusters, budcluster deploys, the endpoint runs."""
+
+import pytest
+
+from helpers.assertions import assert_error_response, assert_status
+from helpers.deployments import DEFAULT_DEPLOY_CONFIG
+from helpers.naming import unique_name
+from helpers.workflow_waiter import WorkflowWaiter, wait_for_recommended_clusters
+
+pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
+
+
+@pytest.mark.priority_p0
+async def test_local_model_deployment_state_transitions(
+    test_cluster, local_model_factory, admin_project, local_endpoint_factory, deployments_api, clusters_api,
+    budapp_client, admin_token,
+):
+    """
+    A local model is deployed onto an onboarded cluster and later removed.
+
+    Flow:
+    1. Deploy (steps 1, 4, 6, 8): step 4's deploy_config starts budsim; its recommendations list the
+       cluster; step 8 triggers budcluster's deploy_model workflow.
+    2. The workflow completes with endpoint_details; the endpoint runs on that cluster.
+    3. While the endpoint runs, the cluster cannot be deleted.
+    4. Deleting the endpoint runs endpoint_deletion through budcluster to completion.
+    """
+    model = await local_model_factory()
+    record = await local_endpoint_factory(project=admin_project, model=model, cluster=test_cluster)
+    steps = record["workflow_steps"]
+    simulated = {s["id"]: s["payload"]["content"]["status"] for s in steps["bud_simulator_events"]["steps"]}
+    assert simulated == {"validation": "COMPLETED", "performance_estimation": "COMPLETED", "ranking": "COMPLETED"}
+    deployed = [s["id"] for s in steps["budserve_cluster_events"]["steps"]]
+    assert deployed == ["verify_cluster_connection", "transfer_model_to_cluster", "deploy_to_engine",
+                        "verify_deployment_status", "run_performance_benchmark"]
+    endpoint_id = steps["endpoint_details"]["id"]
+
+    listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
+    endpoint = next(e for e in listing["endpoints"] if e["id"] == endpoint_id)
+    assert (endpoint["status"], endpoint["cluster"]["id"], endpoint["model"]["id"]) == ("running", test_cluster["id"], model["id"])
+    assert_error_response(await clusters_api.delete(admin_token, test_cluster["id"]), 400,
+                          "Cannot delete cluster with active deployments")
+
+    deletion = assert_status(await deployments_api.delete_endpoint(admin_token, endpoint_id), 200)
+    await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+        workflow_type="endpoint_deletion", workflow_id=deletion["workflow_id"])
+    listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
+    assert endpoint_id not in {e["id"] for e in listing["endpoints"]}
+
+
+@pytest.mark.priority_p1
+async def test_simulation_recommends_the_onboarded_cluster(
+    test_cluster, local_model_factory, admin_project, deployments_api, budapp_client, admin_token, workflow_janitor,
+):
+    """budsim's ranking for a deployment lists the available cluster, with its budcluster id and cost."""
+    model = await local_model_factory()
+    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200)
+    workflow_janitor(admin_token, first["workflow_id"])
+    fourth = assert_status(await deployments_api.step(
+        admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"), deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
+    assert fourth["workflow_steps"]["bud_simulator_events"]["workflow_name"] == "get_cluster_recommendations"
+    clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"])
+    mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
+    assert mine, "the onboarded cluster was not recommended"
+    assert mine["cluster_id"] == test_cluster["cluster_id"] and mine["cost_per_token"] > 0
+
+
+@pytest.mark.priority_p2
+async def test_local_trigger_needs_cluster_and_simulation(deployments_api, admin_token, admin_project,
+                                                          local_model_factory, workflow_janitor):
+    model = await local_model_factory()
+    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200)
+    workflow_janitor(admin_token, first["workflow_id"])
+    response = await deployments_api.step(admin_token, 2, first["workflow_id"], endpoint_name=unique_name("endpoint"),
+                                          trigger_workflow=True, deploy_config=DEFAULT_DEPLOY_CONFIG)
+    body = assert_error_response(response, 400)
+    assert body["message"] == "Missing required data: cluster_id, simulator_id"
+
+
