@@ -15,6 +15,7 @@ pytest_plugins = [
     "fixtures.auth",
     "fixtures.infrastructure",
     "fixtures.data",
+    "fixtures.leak_check",
 ]
 
 install_log_masking()

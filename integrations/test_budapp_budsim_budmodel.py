@@ -1,0 +1,60 @@
+"""budapp ↔ budsim and budmodel, through Dapr: what the workflows report is what the services did."""
+
+import pytest
+
+from helpers.assertions import assert_status
+from helpers.database import row
+from helpers.deployments import DEFAULT_DEPLOY_CONFIG
+from helpers.naming import unique_name
+from helpers.workflow_waiter import wait_for_recommended_clusters
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+
+@pytest.mark.priority_p1
+async def test_extracted_model_is_stored_as_budmodel_reported(local_model_factory, postgres_connection):
+    """The model budapp creates from budmodel's results is a hugging_face row with its registry path."""
+    model = await local_model_factory()
+    stored = await row(postgres_connection, "model", model["id"])
+    assert stored is not None and stored["status"] == "active"
+    assert (stored["provider_type"], stored["uri"]) == ("hugging_face", model["uri"])
+    assert stored["local_path"] and stored["local_path"] == model["local_path"]
+
+
+@pytest.mark.priority_p1
+async def test_budsim_recommends_the_cluster_budcluster_registered(
+    test_cluster, local_model_factory, admin_project, deployments_api, budcluster_client, budapp_client, admin_token,
+    workflow_janitor,
+):
+    """The onboarded cluster is recommended under its budcluster id, which budcluster knows with its nodes.
+
+    (Other recommended clusters may belong to parallel workers and vanish meanwhile: only ours is checked.)
+    """
+    model = await local_model_factory()
+    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200)
+    workflow_janitor(admin_token, first["workflow_id"])
+    assert_status(await deployments_api.step(admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"),
+                                             deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
+    clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"])
+    mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
+    assert mine is not None, f"budsim did not recommend the available cluster {test_cluster['name']}"
+    assert mine["cluster_id"] == test_cluster["cluster_id"]
+    nodes = assert_status(await budcluster_client.get(f"/cluster/{mine['cluster_id']}/nodes"), 200)
+    assert len(nodes["param"]["nodes"]) == test_cluster["total_nodes"]
+
+
+@pytest.mark.priority_p1
+async def test_services_reach_each_other_through_dapr(dapr):
+    """Service invocation by app id reaches each service's health route."""
+    for app_id in ("budcluster", "budsim", "budmodel", "budmetrics"):
+        response = await dapr.invoke(app_id, "health")
+        assert response.status_code == 200 and response.json()["message"] == "ack", f"{app_id} not reachable via Dapr"
+
+
+@pytest.mark.priority_p1
+async def test_logout_blacklists_the_token_in_the_dapr_state_store(auth_api, user_factory, dapr):
+    """budapp keeps revoked access tokens in its Dapr state store under jwt_blacklist:<token>."""
+    user = await user_factory()
+    assert await dapr.get_state(f"jwt_blacklist:{user.access_token}") is None
+    assert_status(await auth_api.logout(user.refresh_token, user.access_token), 200)
+    assert await dapr.get_state(f"jwt_blacklist:{user.access_token}") is not None
