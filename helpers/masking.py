@@ -31,7 +31,7 @@ SECRET_KEYS = frozenset(
 )
 
 _PATTERNS = [
-    re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"),  # JWT (signed or alg:none)
+    re.compile(r"eyJ[A-Za-z0-9_-]{5,}(?:\.+[A-Za-z0-9_-]*)+"),  # JWT (signed, alg:none, or cut short by a repr)
     re.compile(r"bud_(?:client|admin)_[A-Za-z0-9_-]{8,}"),  # gateway API keys
     re.compile(r"(?i)(?<=bearer )[^\s\"',;]+"),  # whatever follows "Bearer "
     re.compile(r"(?<=://)([^:/@\s]+):([^@/\s]+)(?=@)"),  # user:password@ in URLs

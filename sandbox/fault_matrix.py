@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -22,8 +23,13 @@ from sandbox.common.faults import KNOWN_FAULTS, FaultSwitch, parse_fault_list
 from sandbox.common.stores import redis_client
 from sandbox.settings import SUITE_ROOT, get_settings
 
-DEFAULT_SELECTION = ["-m", "priority_p0 or priority_p1"]
+DEFAULT_SELECTION = ["-m", "priority_p0 or priority_p1", "-n", "2"]
+# A faulty run stops after this many failures: enough to name what caught the fault.
+FAULTY_RUN_OPTIONS = ["--maxfail", "3"]
+# Stalled workflows need not be awaited for the profile's full timeout.
+FAULT_RUN_ENV = {"E2E_TIMEOUT_WORKFLOW": "8", "E2E_SKIP_LEAK_CHECK": "1"}
 SHOWN_PER_FAULT = 6
+BASELINE = "(none)"
 
 
 @dataclass
@@ -59,10 +65,13 @@ def read_junit(path: Path) -> tuple[list[str], int]:
 
 
 def run_suite(fault: str, junit_dir: Path, pytest_args: list[str]) -> Outcome:
-    report = junit_dir / f"{fault}.xml"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args]
+    report = junit_dir / f"{fault.strip('()')}.xml"
+    faulty = fault != BASELINE
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report),
+               *pytest_args, *(FAULTY_RUN_OPTIONS if faulty else [])]
+    env = {**os.environ, **(FAULT_RUN_ENV if faulty else {})}
     started = time.monotonic()
-    subprocess.run(command, cwd=SUITE_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(command, cwd=SUITE_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     if not report.exists():
         raise SystemExit(f"pytest wrote no report for {fault}: run `{' '.join(command)}` to see why")
     failed, passed = read_junit(report)
@@ -74,7 +83,7 @@ def print_table(outcomes: list[Outcome]) -> None:
     print(f"\n{'fault'.ljust(width)}  caught  tests that failed")
     print(f"{'-' * width}  ------  ----------------")
     for outcome in outcomes:
-        mark = "yes" if outcome.caught else ("n/a" if outcome.fault == "(none)" else "NO")
+        mark = "yes" if outcome.caught else "NO"
         tests = outcome.failed[:SHOWN_PER_FAULT] or ["-"]
         if len(outcome.failed) > SHOWN_PER_FAULT:
             tests.append(f"(+{len(outcome.failed) - SHOWN_PER_FAULT} more in {outcome.fault}.xml)")
@@ -101,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     try:
         asyncio.run(switch_faults([]))
-        baseline = run_suite("(none)", options.junit_dir, selection)
+        baseline = run_suite(BASELINE, options.junit_dir, selection)
         print(f"baseline: {baseline.passed} passed, {len(baseline.failed)} failed in {baseline.seconds:.0f}s")
         if baseline.failed:
             print("the suite fails without any fault; fix that first:", *baseline.failed, sep="\n  ")

@@ -107,9 +107,29 @@ async def deliver(event: dict[str, Any], target: str, route: str) -> None:
     log.error("dropped event %s for %s%s after %d attempts", event["id"], target, route, DELIVERY_ATTEMPTS)
 
 
+_queues: dict[str, asyncio.Queue] = {}
+
+
+async def _consume(topic: str, queue: asyncio.Queue) -> None:
+    """One consumer per topic: events reach the subscriber in the order they were published."""
+    target, route = SUBSCRIPTIONS[topic]
+    while True:
+        event = await queue.get()
+        try:
+            await deliver(event, target, route)
+        finally:
+            queue.task_done()
+
+
+def _queue_of(topic: str) -> asyncio.Queue:
+    if topic not in _queues:
+        _queues[topic] = asyncio.Queue()
+        start_in_background(_consume(topic, _queues[topic]))
+    return _queues[topic]
+
+
 @app.post("/v1.0/publish/{pubsub}/{topic}")
 async def publish(pubsub: str, topic: str, request: Request) -> Response:
-    subscriber = SUBSCRIPTIONS.get(topic)
-    if subscriber:
-        start_in_background(deliver(cloud_event(app_id(request), pubsub, topic, await request.json()), *subscriber))
+    if topic in SUBSCRIPTIONS:
+        _queue_of(topic).put_nowait(cloud_event(app_id(request), pubsub, topic, await request.json()))
     return Response(status_code=204)

@@ -41,3 +41,9 @@ def test_log_records_are_masked(caplog):
         logging.getLogger("e2e.test").info("sending %s and %s", "log-secret-value-42", JWT)
     assert "log-secret-value-42" not in caplog.text and JWT not in caplog.text
     assert MASK in caplog.text
+
+
+def test_jwt_cut_short_by_a_repr_is_masked_whole():
+    shortened = JWT[:20] + "..." + "c2lnbmF0dXJlLWJ5dGVzLXRhaWwtb2YtdGhlLXRva2Vu"
+    masked = mask_text(f"admin_token = '{shortened}'")
+    assert masked == f"admin_token = '{MASK}'"
