@@ -7,7 +7,7 @@
 #
 #   --source DIR         bud-runtime checkout (default: $BUD_RUNTIME_DIR); images are built
 #                        from it and the chart is read from its infra/helm/bud
-#   --skip-build         build and import no images: use those already in the cluster
+#   --skip-build         build and load no images: use those already in the cluster
 #   --cluster-name NAME  kind cluster name (default: $E2E_CLUSTER_NAME or bud-e2e)
 #   -h, --help           show this help
 #
@@ -20,61 +20,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/cluster.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
 
-source_dir=""
-skip_build=false
-CLUSTER_NAME="${E2E_CLUSTER_NAME:-bud-e2e}"
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --source) cluster_option_value "$1" "${2:-}"; source_dir="$2"; shift 2 ;;
-        --skip-build) skip_build=true; shift ;;
-        --cluster-name) cluster_option_value "$1" "${2:-}"; CLUSTER_NAME="$2"; shift 2 ;;
-        -h | --help) cluster_print_usage "$0"; exit 0 ;;
-        *) cluster_usage_error "unknown option '$1'" ;;
-    esac
-done
-
-cluster_step "checking prerequisites"
-cluster_require_tools docker kind kubectl helm curl openssl
-cluster_require_docker_daemon
-cluster_resolve_source "$source_dir" "$skip_build"
-cluster_resolve_chart
-
-recorded=$(cluster_state_get kind CLUSTER_NAME)
-if [ -n "$recorded" ] && [ "$recorded" != "$CLUSTER_NAME" ]; then
-    e2e_die "a kind deployment on cluster '$recorded' is still recorded: remove it first with ./scripts/teardown-kind.sh"
-fi
-KUBE_CONTEXT="kind-$CLUSTER_NAME"
-K8S_NAMESPACE="${E2E_NAMESPACE:-bud-e2e}"
-HELM_RELEASE="${E2E_HELM_RELEASE:-bud-e2e}"
-CREATED_CLUSTER=$(cluster_state_get kind CREATED_CLUSTER)
-CREATED_NAMESPACE=$(cluster_state_get kind CREATED_NAMESPACE)
-INSTALLED_DAPR=$(cluster_state_get kind INSTALLED_DAPR)
-SKIP_DAPR=false
-
-record_state() {
-    cluster_save_state kind "CLUSTER_NAME=$CLUSTER_NAME" "KUBE_CONTEXT=$KUBE_CONTEXT" \
-        "K8S_NAMESPACE=$K8S_NAMESPACE" "HELM_RELEASE=$HELM_RELEASE" \
-        "CREATED_CLUSTER=${CREATED_CLUSTER:-false}" "CREATED_NAMESPACE=${CREATED_NAMESPACE:-false}" \
-        "INSTALLED_DAPR=${INSTALLED_DAPR:-false}"
+local_cluster_exists() { kind get clusters 2>/dev/null | grep -x "$1" >/dev/null; }
+local_cluster_create() { kind create cluster --name "$1" --config "$E2E_ROOT/config/kind-config.yaml"; }
+local_cluster_load_images() {
+    local name="$1"
+    shift
+    kind load docker-image --name "$name" "$@"
 }
 
-cluster_step "kind cluster $CLUSTER_NAME"
-if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
-    e2e_log "kind cluster $CLUSTER_NAME exists; reusing it"
-else
-    kind create cluster --name "$CLUSTER_NAME" --config "$E2E_ROOT/config/kind-config.yaml"
-    CREATED_CLUSTER=true
-fi
-record_state
-cluster_wait_nodes_ready
-
-if $skip_build; then
-    e2e_log "--skip-build: the cluster must already hold $(cluster_all_images | tr '\n' ' ')"
-else
-    cluster_build_images
-    cluster_step "loading the images into kind cluster $CLUSTER_NAME"
-    # shellcheck disable=SC2046 # one word per image name
-    kind load docker-image --name "$CLUSTER_NAME" $(cluster_all_images)
-fi
-
-cluster_deploy kind
+cluster_local_setup kind "$@"

@@ -15,7 +15,7 @@
 #   E2E_ROLLOUT_TIMEOUT    seconds for each rollout/pod readiness wait (default: 600)
 #   E2E_HEALTH_TIMEOUT     seconds for each service's /health wait (default: 300)
 #   E2E_WAIT_INTERVAL      seconds between two polls of a wait (default: 2)
-#   E2E_PORT_<NAME>        host port of a forwarded service, e.g. E2E_PORT_BUDAPP=9001
+#   E2E_PORT_<NAME>        host port of a service, e.g. E2E_PORT_BUDAPP=9001 (see CLUSTER_FORWARDS)
 #   E2E_ADMIN_PASSWORD     super user password (default: see CLUSTER_DEFAULT_ADMIN_PASSWORD)
 #   E2E_RSA_KEY_BITS       size of the generated RSA keys (default: 2048)
 
@@ -309,7 +309,7 @@ cluster_forget() {
         e2e_clear_deployment_env
     fi
     if [ -f "$E2E_STATE_DIR/credentials.env" ] &&
-        head -n 1 "$E2E_STATE_DIR/credentials.env" | grep -q "scripts/setup-$mode;"; then
+        head -n 1 "$E2E_STATE_DIR/credentials.env" | grep "scripts/setup-$mode;" >/dev/null; then
         rm -f "$E2E_STATE_DIR/credentials.env"
     fi
     rm -rf "$(cluster_work_dir "$mode")"
@@ -387,7 +387,7 @@ cluster_install_dapr() {
 # cluster_install_chart VALUES_FILE -- helm upgrade --install of the bud chart.
 cluster_install_chart() {
     local generated="$1"
-    if helm dependency list "$HELM_CHART" 2>/dev/null | grep -q "missing"; then
+    if helm dependency list "$HELM_CHART" 2>/dev/null | grep "missing" >/dev/null; then
         e2e_log "fetching the bud chart's dependencies (helm dependency build)"
         helm repo add bitnami https://charts.bitnami.com/bitnami --force-update >&2
         helm repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update >&2
@@ -424,34 +424,29 @@ cluster_wait_workloads() {
 # $E2E_STATE_DIR/port-forwards/, logs in $E2E_STATE_DIR/logs/.
 # ---------------------------------------------------------------------------
 
-# name  service (release prefix added)  default host port  service port
+# name, E2E_PORT_<suffix> that moves it, service (release prefix added),
+# default host port, service port
 CLUSTER_FORWARDS=(
-    "budapp budapp 9001 9082"
-    "budcluster budcluster 9003 3003"
-    "budsim budsim 9002 3002"
-    "budmodel budmodel 9004 3004"
-    "budmetrics budmetrics 9005 3005"
-    "budgateway budgateway 9000 3000"
-    "keycloak keycloak 9080 80"
-    "postgres postgresql 15432 5432"
-    "redis valkey-primary 16379 6379"
-    "clickhouse clickhouse 18123 8123"
+    "budapp BUDAPP budapp 9001 9082"
+    "budcluster BUDCLUSTER budcluster 9003 3003"
+    "budsim BUDSIM budsim 9002 3002"
+    "budmodel BUDMODEL budmodel 9004 3004"
+    "budmetrics BUDMETRICS budmetrics 9005 3005"
+    "budgateway BUDGATEWAY budgateway 9000 3000"
+    "keycloak KEYCLOAK keycloak 9080 80"
+    "postgres POSTGRES postgresql 15432 5432"
+    "redis REDIS valkey-primary 16379 6379"
+    "clickhouse CLICKHOUSE clickhouse 18123 8123"
 )
 
-# cluster_port NAME DEFAULT -- the host port for NAME (E2E_PORT_<NAME> wins).
-cluster_port() {
-    local var
-    var="E2E_PORT_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')"
-    printf '%s' "${!var:-$2}"
-}
-
-# cluster_forward_port NAME -- the host port of one forward.
+# cluster_forward_port NAME -- the host port of one forward (E2E_PORT_<NAME> wins).
 cluster_forward_port() {
-    local entry name svc port remote
+    local entry name suffix svc port remote var
     for entry in "${CLUSTER_FORWARDS[@]}"; do
-        read -r name svc port remote <<<"$entry"
+        read -r name suffix svc port remote <<<"$entry"
         if [ "$name" = "$1" ]; then
-            cluster_port "$name" "$port"
+            var="E2E_PORT_$suffix"
+            printf '%s' "${!var:-$port}"
             return 0
         fi
     done
@@ -466,8 +461,17 @@ cluster_is_port_forward() {
     [[ $args == *port-forward-loop.sh* ]]
 }
 
+# cluster_pid_running PID -- alive and not a zombie waiting to be reaped.
+cluster_pid_running() {
+    local stat
+    stat=$(ps -p "$1" -o stat= 2>/dev/null) || return 1
+    [[ $stat != Z* ]]
+}
+
+# Stop the port-forwards listed in the pid files. A pid is only signalled when it
+# still runs port-forward-loop.sh, so a recycled pid is never touched.
 cluster_stop_port_forwards() {
-    local dir="$E2E_STATE_DIR/port-forwards" file pid tries
+    local dir="$E2E_STATE_DIR/port-forwards" file pid tries stopped=()
     [ -d "$dir" ] || return 0
     for file in "$dir"/*.pid; do
         [ -e "$file" ] || continue
@@ -475,31 +479,36 @@ cluster_stop_port_forwards() {
         if [[ $pid =~ ^[0-9]+$ ]] && cluster_is_port_forward "$pid"; then
             e2e_log "stopping port-forward $(basename "$file" .pid) (pid $pid)"
             kill "$pid" 2>/dev/null || true
-            tries=0
-            while kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do
-                sleep 0.1
-                tries=$((tries + 1))
-            done
+            stopped+=("$pid")
         fi
         rm -f "$file"
     done
     rmdir "$dir" 2>/dev/null || true
+    for pid in ${stopped[@]+"${stopped[@]}"}; do
+        tries=0
+        while cluster_pid_running "$pid" && [ "$tries" -lt 50 ]; do
+            sleep 0.1
+            tries=$((tries + 1))
+        done
+        cluster_pid_running "$pid" && e2e_warn "port-forward pid $pid did not stop"
+    done
+    return 0
 }
 
 cluster_start_port_forwards() {
-    local entry name svc port remote log
+    local entry name suffix svc port remote log
     cluster_stop_port_forwards
     mkdir -p "$E2E_STATE_DIR/port-forwards" "$E2E_STATE_DIR/logs"
     for entry in "${CLUSTER_FORWARDS[@]}"; do
-        read -r name svc port remote <<<"$entry"
-        port=$(cluster_port "$name" "$port")
+        read -r name suffix svc port remote <<<"$entry"
+        port=$(cluster_forward_port "$name")
         if cluster_port_in_use "$port"; then
-            e2e_die "port $port on 127.0.0.1 (for $name) is already in use: free it or set E2E_PORT_$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')"
+            e2e_die "port $port on 127.0.0.1 (for $name) is already in use: free it or set E2E_PORT_$suffix"
         fi
     done
     for entry in "${CLUSTER_FORWARDS[@]}"; do
-        read -r name svc port remote <<<"$entry"
-        port=$(cluster_port "$name" "$port")
+        read -r name suffix svc port remote <<<"$entry"
+        port=$(cluster_forward_port "$name")
         log="$E2E_STATE_DIR/logs/port-forward-$name.log"
         e2e_log "forwarding 127.0.0.1:$port -> svc/$HELM_RELEASE-$svc:$remote (log: $log)"
         "$E2E_ROOT/scripts/lib/port-forward-loop.sh" \
@@ -575,22 +584,40 @@ cluster_teardown_release() {
     fi
 }
 
+# cluster_record_state MODE -- save what setup created so far (read by teardown).
+cluster_record_state() {
+    cluster_save_state "$1" "CLUSTER_NAME=${CLUSTER_NAME:-}" "KUBE_CONTEXT=$KUBE_CONTEXT" \
+        "K8S_NAMESPACE=$K8S_NAMESPACE" "HELM_RELEASE=$HELM_RELEASE" \
+        "CREATED_CLUSTER=${CREATED_CLUSTER:-false}" "CREATED_NAMESPACE=${CREATED_NAMESPACE:-false}" \
+        "INSTALLED_DAPR=${INSTALLED_DAPR:-false}"
+}
+
+# cluster_load_recorded MODE -- the flags of an earlier setup of MODE (so that a
+# re-run still knows what it created), or false for each.
+cluster_load_recorded() {
+    CREATED_CLUSTER=$(cluster_state_get "$1" CREATED_CLUSTER)
+    CREATED_NAMESPACE=$(cluster_state_get "$1" CREATED_NAMESPACE)
+    INSTALLED_DAPR=$(cluster_state_get "$1" INSTALLED_DAPR)
+    CREATED_CLUSTER=${CREATED_CLUSTER:-false}
+    CREATED_NAMESPACE=${CREATED_NAMESPACE:-false}
+    INSTALLED_DAPR=${INSTALLED_DAPR:-false}
+}
+
 # cluster_deploy MODE -- everything after the cluster exists: namespace, Dapr, the
 # bud chart, readiness waits, port-forwards, health checks, deployment.env.
-# Needs KUBE_CONTEXT, K8S_NAMESPACE, HELM_RELEASE, HELM_CHART, SKIP_DAPR, and a
-# record_state function (defined by the calling script) that saves what was created.
+# Needs KUBE_CONTEXT, K8S_NAMESPACE, HELM_RELEASE, HELM_CHART and SKIP_DAPR.
 cluster_deploy() {
     local mode="$1" work
     work=$(cluster_work_dir "$mode")
     cluster_step "namespace $K8S_NAMESPACE in $KUBE_CONTEXT"
     cluster_ensure_namespace
-    record_state
+    cluster_record_state "$mode"
     if [ "${SKIP_DAPR:-false}" = true ]; then
         e2e_log "--skip-dapr: Dapr is neither checked nor installed"
     else
         cluster_step "Dapr"
         cluster_install_dapr
-        record_state
+        cluster_record_state "$mode"
     fi
     cluster_step "generating this deployment's keys and Helm values in $work"
     cluster_ensure_secrets "$work/keys"
@@ -604,4 +631,111 @@ cluster_deploy() {
     cluster_wait_healthy
     cluster_write_kubernetes_env "$mode"
     cluster_print_summary "$mode"
+}
+
+# ---------------------------------------------------------------------------
+# Local clusters (k3d, kind). The calling script defines:
+#   local_cluster_exists NAME       true when the cluster exists
+#   local_cluster_create NAME       create it from config/<mode>-config.yaml
+#   local_cluster_load_images NAME IMAGE...
+#   local_cluster_delete NAME
+# Both tools name the kubectl context <mode>-<cluster name>.
+# ---------------------------------------------------------------------------
+
+# cluster_local_setup MODE ARGS... -- the whole setup-<mode>.sh.
+cluster_local_setup() {
+    local mode="$1" source_dir="" skip_build=false recorded
+    shift
+    CLUSTER_NAME="${E2E_CLUSTER_NAME:-bud-e2e}"
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --source) cluster_option_value "$1" "${2:-}"; source_dir="$2"; shift 2 ;;
+            --skip-build) skip_build=true; shift ;;
+            --cluster-name) cluster_option_value "$1" "${2:-}"; CLUSTER_NAME="$2"; shift 2 ;;
+            -h | --help) cluster_print_usage "$0"; exit 0 ;;
+            *) cluster_usage_error "unknown option '$1'" ;;
+        esac
+    done
+
+    cluster_step "checking prerequisites"
+    cluster_require_tools docker "$mode" kubectl helm curl openssl
+    cluster_require_docker_daemon
+    cluster_resolve_source "$source_dir" "$skip_build"
+    cluster_resolve_chart
+    cluster_admin_password >/dev/null
+
+    recorded=$(cluster_state_get "$mode" CLUSTER_NAME)
+    if [ -n "$recorded" ] && [ "$recorded" != "$CLUSTER_NAME" ]; then
+        e2e_die "a $mode deployment on cluster '$recorded' is still recorded: remove it first with ./scripts/teardown-$mode.sh"
+    fi
+    KUBE_CONTEXT="$mode-$CLUSTER_NAME"
+    K8S_NAMESPACE="${E2E_NAMESPACE:-bud-e2e}"
+    HELM_RELEASE="${E2E_HELM_RELEASE:-bud-e2e}"
+    SKIP_DAPR=false
+    cluster_load_recorded "$mode"
+
+    cluster_step "$mode cluster $CLUSTER_NAME"
+    if local_cluster_exists "$CLUSTER_NAME"; then
+        e2e_log "$mode cluster $CLUSTER_NAME exists; reusing it"
+    else
+        local_cluster_create "$CLUSTER_NAME"
+        CREATED_CLUSTER=true
+    fi
+    cluster_record_state "$mode"
+    cluster_wait_nodes_ready
+
+    if $skip_build; then
+        e2e_log "--skip-build: the cluster must already hold $(cluster_all_images | tr '\n' ' ')"
+    else
+        cluster_build_images
+        cluster_step "loading the images into $mode cluster $CLUSTER_NAME"
+        # shellcheck disable=SC2046 # one word per image name
+        local_cluster_load_images "$CLUSTER_NAME" $(cluster_all_images)
+    fi
+
+    cluster_deploy "$mode"
+}
+
+# cluster_local_teardown MODE ARGS... -- the whole teardown-<mode>.sh: deletes the
+# cluster when setup created it; otherwise removes only what setup installed in it.
+cluster_local_teardown() {
+    local mode="$1" name=""
+    shift
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --cluster-name) cluster_option_value "$1" "${2:-}"; name="$2"; shift 2 ;;
+            -h | --help) cluster_print_usage "$0"; exit 0 ;;
+            *) cluster_usage_error "unknown option '$1'" ;;
+        esac
+    done
+    cluster_require_tools "$mode"
+
+    CLUSTER_NAME=$(cluster_state_get "$mode" CLUSTER_NAME)
+    if [ -z "$CLUSTER_NAME" ] && [ -z "$name" ]; then
+        e2e_log "no $mode deployment is recorded in $E2E_STATE_DIR: nothing to tear down"
+        return 0
+    fi
+    cluster_load_recorded "$mode"
+    if [ -n "$name" ] && [ "$name" != "$CLUSTER_NAME" ]; then
+        # An explicitly named cluster that setup did not record: delete it as asked.
+        CLUSTER_NAME="$name"
+        CREATED_CLUSTER=true
+    fi
+
+    cluster_stop_port_forwards
+    if ! local_cluster_exists "$CLUSTER_NAME"; then
+        e2e_log "$mode cluster $CLUSTER_NAME does not exist (already deleted)"
+    elif [ "$CREATED_CLUSTER" = true ]; then
+        cluster_step "deleting $mode cluster $CLUSTER_NAME (created by setup)"
+        local_cluster_delete "$CLUSTER_NAME"
+    else
+        cluster_step "$mode cluster $CLUSTER_NAME existed before setup: removing only what setup installed"
+        cluster_require_tools kubectl helm
+        KUBE_CONTEXT=$(cluster_state_get "$mode" KUBE_CONTEXT)
+        K8S_NAMESPACE=$(cluster_state_get "$mode" K8S_NAMESPACE)
+        HELM_RELEASE=$(cluster_state_get "$mode" HELM_RELEASE)
+        cluster_teardown_release
+    fi
+    cluster_forget "$mode"
+    e2e_log "$mode deployment removed"
 }
