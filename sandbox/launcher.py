@@ -57,11 +57,11 @@ def services(settings: SandboxSettings) -> list[Service]:
         Service("clickhouse", clickhouse, "/ping"),
         Service("dapr", uvicorn("sandbox.dapr.sidecar", settings, "dapr"), "/v1.0/healthz"),
         Service("budapp", uvicorn("sandbox.budapp.app", settings, "budapp"), "/health"),
-        Service("budcluster", uvicorn("sandbox.services.budcluster", settings, "budcluster"), "/health"),
-        Service("budsim", uvicorn("sandbox.services.budsim", settings, "budsim"), "/health"),
-        Service("budmodel", uvicorn("sandbox.services.budmodel", settings, "budmodel"), "/health"),
-        Service("budmetrics", uvicorn("sandbox.services.budmetrics", settings, "budmetrics"), "/health"),
-        Service("budgateway", uvicorn("sandbox.services.budgateway", settings, "budgateway"), "/health"),
+        Service("budcluster", uvicorn("sandbox.budcluster.app", settings, "budcluster"), "/health"),
+        Service("budsim", uvicorn("sandbox.budsim.app", settings, "budsim"), "/health"),
+        Service("budmodel", uvicorn("sandbox.budmodel.app", settings, "budmodel"), "/health"),
+        Service("budmetrics", uvicorn("sandbox.budmetrics.app", settings, "budmetrics"), "/health"),
+        Service("budgateway", uvicorn("sandbox.budgateway.app", settings, "budgateway"), "/health"),
     ]
 
 

@@ -7,6 +7,7 @@ import os
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import asyncpg
 import yaml
@@ -233,6 +234,4 @@ async def delete_deployment(body: DeleteDeploymentRequest, request: Request):
 
 
 def simulated_host(server: str) -> str:
-    from urllib.parse import urlparse
-
     return urlparse(server).hostname or "cluster.local"

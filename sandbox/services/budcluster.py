@@ -1,3 +1,0 @@
-"""budcluster process entry point."""
-
-from sandbox.budcluster.app import app  # noqa: F401

@@ -1,3 +1,0 @@
-"""budgateway process entry point."""
-
-from sandbox.budgateway.app import app  # noqa: F401

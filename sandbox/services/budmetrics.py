@@ -1,3 +1,0 @@
-"""budmetrics process entry point."""
-
-from sandbox.budmetrics.app import app  # noqa: F401

@@ -1,3 +1,0 @@
-"""budmodel process entry point."""
-
-from sandbox.budmodel.app import app  # noqa: F401
