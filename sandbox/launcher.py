@@ -120,14 +120,25 @@ def log_file(settings: SandboxSettings, service: Service) -> Path:
     return settings.sandbox_dir / "logs" / f"{service.name}.log"
 
 
-def running_pid(settings: SandboxSettings, service: Service) -> int | None:
-    path = pid_file(settings, service)
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
     try:
-        pid = int(path.read_text().strip())
         os.kill(pid, 0)
-        return pid
-    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return True
+    return state != "Z"
+
+
+def running_pid(settings: SandboxSettings, service: Service) -> int | None:
+    try:
+        pid = int(pid_file(settings, service).read_text().strip())
+    except (FileNotFoundError, ValueError):
         return None
+    return pid if alive(pid) else None
 
 
 # -- health ----------------------------------------------------------------------
