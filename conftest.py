@@ -14,6 +14,7 @@ pytest_plugins = [
     "fixtures.services",
     "fixtures.auth",
     "fixtures.infrastructure",
+    "fixtures.cleanup",
     "fixtures.data",
     "fixtures.leak_check",
 ]

@@ -59,3 +59,17 @@ def assert_success_envelope(body: dict[str, Any], object_name: str) -> None:
     assert isinstance(body, dict), f"expected a JSON object, got {body!r}"
     assert body.get("object") == object_name, f"expected object={object_name!r}, got {body.get('object')!r}"
     assert isinstance(body.get("message"), str) and body["message"], f"success envelope lacks a message: {body}"
+
+
+async def assert_workflow_completed(client, token: str, workflow_id: str, timeout: float | None = None,
+                                    workflow_type: str | None = None) -> dict[str, Any]:
+    """Wait for the workflow and assert it completed; returns the final record.
+
+    Fails at once, saying why, when the workflow or one of its downstream steps fails.
+    """
+    from helpers.workflow_waiter import WorkflowWaiter
+
+    record = await WorkflowWaiter(client, token).wait_for_workflow(
+        workflow_id=workflow_id, workflow_type=workflow_type, timeout=timeout)
+    assert record["status"] == "completed", f"workflow {workflow_id} ended {record['status']}"
+    return record

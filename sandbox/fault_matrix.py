@@ -68,6 +68,7 @@ def run_suite(fault: str, junit_dir: Path, pytest_args: list[str]) -> Outcome:
     report = junit_dir / f"{fault.strip('()')}.xml"
     faulty = fault != BASELINE
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report),
+               "--html", str(report.with_suffix(".html")),
                *pytest_args, *(FAULTY_RUN_OPTIONS if faulty else [])]
     env = {**os.environ, **(FAULT_RUN_ENV if faulty else {})}
     started = time.monotonic()

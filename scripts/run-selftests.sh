@@ -13,4 +13,4 @@ case "${1:-}" in -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 
 "$E2E_ROOT/scripts/setup-local.sh" --prepare-only
 cd "$E2E_ROOT"
-"$(e2e_python)" -m pytest selftests "$@"
+"$(e2e_python)" -m pytest selftests --junitxml=reports/selftests-junit.xml --html=reports/selftests.html "$@"

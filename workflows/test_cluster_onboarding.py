@@ -2,7 +2,7 @@
 
 import pytest
 
-from fixtures.data import delete_cluster_and_wait
+from fixtures.cleanup import delete_cluster_and_wait
 from helpers.assertions import assert_error_response, assert_status
 from helpers.data_factory import TestDataFactory
 from helpers.waiters import WaitFailed

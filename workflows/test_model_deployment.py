@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from helpers.assertions import assert_error_response, assert_status
+from helpers.assertions import assert_error_response, assert_status, assert_workflow_completed
 from helpers.naming import unique_name
-from helpers.workflow_waiter import WorkflowWaiter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
@@ -54,8 +53,7 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
         assert route[endpoint_id]["providers"][test_model["source"]]["model_name"] == test_model["uri"]
     finally:
         deleted = assert_status(await deployments_api.delete_endpoint(admin_token, endpoint_id), 200)
-    await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
-        workflow_type="endpoint_deletion", workflow_id=deleted["workflow_id"])
+    await assert_workflow_completed(budapp_client, admin_token, deleted["workflow_id"], workflow_type="endpoint_deletion")
     listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
     assert endpoint_id not in {e["id"] for e in listing["endpoints"]}, "the deleted endpoint is still listed"
     assert await redis_client.get(f"model_table:{endpoint_id}") is None, "the gateway still routes to the deleted endpoint"

@@ -29,8 +29,11 @@ local_ensure_venv() {
         e2e_log "installing Python packages into .venv"
         local args=() file
         for file in "${files[@]}"; do args+=(-r "$file"); done
-        "$E2E_ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}" \
-            || e2e_die "pip install failed (see above); check the network access to the package index"
+        local pip_log="$E2E_STATE_DIR/pip-install.log"
+        if ! "$E2E_ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}" >"$pip_log" 2>&1; then
+            tail -n 20 "$pip_log" >&2
+            e2e_die "pip install failed (above: the end of $pip_log); check the access to the package index"
+        fi
         echo "$wanted" >"$stamp"
     fi
 }

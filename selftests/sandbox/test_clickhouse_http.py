@@ -41,10 +41,10 @@ def start_server(port: int, path, *extra: str) -> subprocess.Popen:
 def server(tmp_path_factory):
     path = tmp_path_factory.mktemp("chdb")
     port = free_port()
-    process = start_server(port, path)
-    yield {"port": port, "path": path, "process": process}
-    process.terminate()
-    process.wait(10)
+    state = {"port": port, "path": path, "process": start_server(port, path)}
+    yield state
+    state["process"].terminate()  # the latest one: a test may have restarted it
+    state["process"].wait(10)
 
 
 ROWS = [
