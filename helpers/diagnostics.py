@@ -1,10 +1,22 @@
-"""What a failed test's report carries: the HTTP exchanges it made (masked)."""
+"""What a failed test's report carries: its HTTP exchanges, the workflow records it
+waited on, and what the services logged meanwhile (all masked)."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
 from helpers.api_client import APIClient
+from helpers.config import layered_environment, state_dir
+from helpers.masking import mask_text
 
 MAX_EXCHANGES = 12
+MAX_LOG_LINES = 40
+_workflows: dict[str, tuple[float, str]] = {}
+_lock = threading.Lock()
 
 
 def http_exchanges_section(since: float) -> str | None:
@@ -15,3 +27,64 @@ def http_exchanges_section(since: float) -> str | None:
     shown = exchanges[-MAX_EXCHANGES:]
     header = f"last {len(shown)} of {len(exchanges)} HTTP exchanges" if len(exchanges) > len(shown) else ""
     return "\n".join(filter(None, [header, *(e.render() for e in shown)]))
+
+
+def remember_workflow(workflow_id: str, summary: str) -> None:
+    """Called by the waiters with the last state they saw of a workflow."""
+    with _lock:
+        _workflows[workflow_id] = (time.time(), summary)
+
+
+def workflow_section(since: float) -> str | None:
+    with _lock:
+        seen = [(wid, summary) for wid, (at, summary) in _workflows.items() if at >= since]
+    return "\n".join(f"{wid}: {summary}" for wid, summary in seen) or None
+
+
+class ServiceLogs:
+    """Log excerpts of the deployment for a test's time window."""
+
+    def __init__(self, deployment: str) -> None:
+        self.deployment = deployment
+        self.sandbox_logs = state_dir() / "sandbox" / "logs"
+
+    def mark(self) -> dict[str, int]:
+        """Where each sandbox log ends now (other deployments are asked by time instead)."""
+        if self.deployment != "sandbox" or not self.sandbox_logs.is_dir():
+            return {}
+        return {p.name: p.stat().st_size for p in self.sandbox_logs.glob("*.log")}
+
+    def section(self, marks: dict[str, int], since: float) -> str | None:
+        if self.deployment == "sandbox":
+            parts = [self._sandbox_excerpt(path, marks.get(path.name, 0)) for path in sorted(self.sandbox_logs.glob("*.log"))]
+        else:
+            parts = [self._cluster_excerpt(since)]
+        text = "\n".join(p for p in parts if p)
+        return mask_text(text) if text else None
+
+    def _sandbox_excerpt(self, path: Path, offset: int) -> str | None:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            lines = handle.read().decode(errors="replace").splitlines()[-MAX_LOG_LINES:]
+        return "\n".join([f"--- {path.name}", *lines]) if lines else None
+
+    def _cluster_excerpt(self, since: float) -> str | None:
+        seconds = max(1, int(time.time() - since) + 1)
+        env = layered_environment()
+        if self.deployment == "compose" and shutil.which("docker"):
+            project = env.get("E2E_COMPOSE_PROJECT", "bud-e2e")
+            command = ["docker", "compose", "-p", project, "logs", "--no-color", f"--since={seconds}s", "--tail=200"]
+        elif self.deployment in ("k3d", "kind", "existing") and shutil.which("kubectl"):
+            namespace = env.get("E2E_KUBE_NAMESPACE", "bud-e2e")
+            release = env.get("E2E_HELM_RELEASE", "bud-e2e")
+            command = ["kubectl", "-n", namespace, "logs", "-l", f"app.kubernetes.io/instance={release}",
+                       "--all-containers", "--prefix", f"--since={seconds}s", "--tail=100"]
+            if env.get("E2E_KUBE_CONTEXT"):
+                command[1:1] = ["--context", env["E2E_KUBE_CONTEXT"]]
+        else:
+            return None
+        try:
+            output = subprocess.run(command, capture_output=True, text=True, timeout=20).stdout
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"(could not read service logs: {exc})"
+        return "\n".join(output.splitlines()[-MAX_LOG_LINES * 3:]) or None

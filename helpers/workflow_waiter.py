@@ -12,6 +12,7 @@ from typing import Any
 
 from helpers.api_client import APIClient
 from helpers.config import get_settings
+from helpers.diagnostics import remember_workflow
 from helpers.masking import mask_text
 from helpers.waiters import PollStats, poll_until
 
@@ -59,9 +60,10 @@ class WorkflowWaiter:
 
     async def get(self, workflow_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/workflows/{workflow_id}", token=self.token)
-        if response.status_code != 200:
-            return {"http_status": response.status_code, "body": response.text[:300]}
-        return response.json()
+        record = response.json() if response.status_code == 200 else {
+            "http_status": response.status_code, "body": response.text[:300]}
+        remember_workflow(workflow_id, summarise(record))
+        return record
 
     async def wait_for_workflow(
         self, *, workflow_id: str, workflow_type: str | None = None, timeout: float | None = None

@@ -7,52 +7,21 @@ file order (the last one stops the sandbox): run the module in one process.
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 import redis
 
-from helpers.config import SUITE_ROOT
-
-SERVICES = ("budapp", "budsim", "budcluster", "budmodel", "budmetrics", "budgateway", "dapr", "clickhouse")
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def launcher(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "sandbox.launcher", *args], cwd=SUITE_ROOT, env=env,
-                            capture_output=True, text=True, timeout=90)
-    if check:
-        assert result.returncode == 0, f"launcher {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result
+from selftests.sandbox.isolated import SERVICES, launcher, sandbox_environment, urls
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES))))
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    env = {**os.environ, "E2E_STATE_DIR": str(state),
-           "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/bud_e2e_selftest_{worker}",
-           "SANDBOX_REDIS_URL": f"redis://127.0.0.1:6379/{9 + worker}",
-           **{f"SANDBOX_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
-    redis.from_url(env["SANDBOX_REDIS_URL"]).flushdb()
+    env = sandbox_environment(state, "selftest", redis_db=9)
     launcher(env, "start")
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    yield {"env": env, "state": state, "urls": urls}
+    yield {"env": env, "state": state, "urls": urls(env)}
     launcher(env, "stop", check=False)
 
 

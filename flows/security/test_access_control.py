@@ -1,0 +1,68 @@
+"""Nobody reads or changes what belongs to somebody else."""
+
+import pytest
+
+from helpers.assertions import assert_detail, assert_status
+from helpers.gateway import playground_key
+
+pytestmark = [pytest.mark.e2e, pytest.mark.security]
+
+REFUSED = (403, 404)
+
+
+@pytest.mark.priority_p1
+async def test_another_users_project_is_neither_readable_nor_changeable(projects_api, test_project, user_factory, auth_token):
+    """
+    A stranger cannot read, rename or delete my project, and it stays as it was.
+
+    Flow: user B asks for, renames and deletes user A's project; each is refused and
+    A still reads the project unchanged.
+    """
+    stranger = await user_factory()
+    for response in (
+        await projects_api.get(stranger.access_token, test_project["id"]),
+        await projects_api.edit(stranger.access_token, test_project["id"], name="taken-over"),
+        await projects_api.delete(stranger.access_token, test_project["id"]),
+    ):
+        assert response.status_code in REFUSED, f"{response.request.method} by a stranger answered {response.status_code}"
+        assert test_project["name"] not in response.text, "the refusal leaks the project"
+    mine = assert_status(await projects_api.get(auth_token, test_project["id"]), 200)["project"]
+    assert mine["name"] == test_project["name"]
+
+
+@pytest.mark.priority_p1
+async def test_client_user_cannot_read_or_delete_models(models_api, test_model, auth_token):
+    """Models need model:view / model:manage, which self-registered users do not have."""
+    assert_detail(await models_api.get(auth_token, test_model["id"]), 403, "Insufficient permissions for this operation")
+    assert_detail(await models_api.delete(auth_token, test_model["id"]), 403, "Insufficient permissions for this operation")
+
+
+@pytest.mark.priority_p1
+async def test_client_user_cannot_delete_an_endpoint(deployments_api, test_endpoint, auth_token, admin_token, admin_project):
+    response = await deployments_api.delete_endpoint(auth_token, test_endpoint["id"])
+    assert_detail(response, 403, "Insufficient permissions for this operation")
+    listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
+    assert {e["id"]: e["status"] for e in listing["endpoints"]}[test_endpoint["id"]] == "running"
+
+
+@pytest.mark.priority_p1
+async def test_another_users_workflow_cannot_be_completed_or_deleted(models_api, budapp_client, admin_token, auth_token,
+                                                                     workflow_janitor):
+    """Only a workflow's creator may mark it completed or delete it."""
+    started = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
+    workflow_janitor(admin_token, started["workflow_id"])
+    for response in (await budapp_client.patch(f"/workflows/{started['workflow_id']}", token=auth_token),
+                     await budapp_client.delete(f"/workflows/{started['workflow_id']}", token=auth_token)):
+        assert response.status_code in REFUSED, f"{response.request.method} by a stranger answered {response.status_code}"
+    record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
+    assert record["status"] == "in_progress"
+
+
+@pytest.mark.priority_p1
+async def test_a_gateway_key_reaches_only_its_users_endpoints(test_endpoint, gateway_api, budapp_client, user_factory):
+    """Another user's key does not know my endpoint: 404 Model not found."""
+    stranger = await user_factory()
+    key = await playground_key(budapp_client, stranger.access_token)
+    response = await gateway_api.chat(key, test_endpoint["name"], "hello")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == f"Model not found: {test_endpoint['name']}"
