@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 
-from sandbox.budapp.db import row
+from sandbox.budapp.db import insert_row, row, update_row
 
 RESOURCE_FIELDS = (
     "cpu_count", "gpu_count", "hpu_count", "cpu_total_workers", "gpu_total_workers", "hpu_total_workers",
@@ -30,16 +30,10 @@ class Clusters:
             "SELECT 1 FROM cluster WHERE lower(name) = lower($1) AND status <> 'deleted'", name))
 
     async def insert(self, **fields: Any) -> dict:
-        fields.setdefault("id", uuid4())
-        columns = ", ".join(fields)
-        marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-        return row(await self.pool.fetchrow(f"INSERT INTO cluster ({columns}) VALUES ({marks}) RETURNING *", *fields.values()))
+        return await insert_row(self.pool, "cluster", **fields)
 
     async def update(self, cluster_id: UUID, **fields: Any) -> dict | None:
-        sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(fields, start=2))
-        return row(await self.pool.fetchrow(
-            f"UPDATE cluster SET {sets}, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1 RETURNING *",
-            cluster_id, *fields.values()))
+        return await update_row(self.pool, "cluster", cluster_id, **fields)
 
     async def search(self, name: str | None, offset: int, limit: int | None) -> tuple[list[dict], int]:
         condition, args = "status <> 'deleted'", []

@@ -30,6 +30,22 @@ def row(record: asyncpg.Record | None) -> dict[str, Any] | None:
     return dict(record) if record is not None else None
 
 
+async def insert_row(executor: asyncpg.Pool | asyncpg.Connection, table: str, **fields: Any) -> dict[str, Any]:
+    """INSERT one row (a new uuid4 id unless given) and return it."""
+    fields.setdefault("id", uuid4())
+    columns = ", ".join(f'"{c}"' for c in fields)
+    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
+    return row(await executor.fetchrow(f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) RETURNING *', *fields.values()))
+
+
+async def update_row(executor: asyncpg.Pool | asyncpg.Connection, table: str, row_id: UUID, **fields: Any) -> dict | None:
+    """UPDATE one row by id, stamping modified_at, and return it."""
+    sets = ", ".join(f'"{c}" = ${i}' for i, c in enumerate(fields, start=2))
+    return row(await executor.fetchrow(
+        f"UPDATE \"{table}\" SET {sets}, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1 RETURNING *",
+        row_id, *fields.values()))
+
+
 class Users:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -47,20 +63,10 @@ class Users:
         return row(await self.pool.fetchrow('SELECT * FROM "user" WHERE id <> $1 ORDER BY created_at LIMIT 1', user_id))
 
     async def insert(self, connection: asyncpg.Connection, **fields: Any) -> dict[str, Any]:
-        fields.setdefault("id", uuid4())
-        columns = ", ".join(f'"{c}"' for c in fields)
-        marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-        return row(await connection.fetchrow(f'INSERT INTO "user" ({columns}) VALUES ({marks}) RETURNING *', *fields.values()))
+        return await insert_row(connection, "user", **fields)
 
     async def update(self, user_id: UUID, **fields: Any) -> dict[str, Any] | None:
-        sets = ", ".join(f'"{c}" = ${i}' for i, c in enumerate(fields, start=2))
-        return row(
-            await self.pool.fetchrow(
-                f"UPDATE \"user\" SET {sets}, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1 RETURNING *",
-                user_id,
-                *fields.values(),
-            )
-        )
+        return await update_row(self.pool, "user", user_id, **fields)
 
     async def search(self, filters: dict[str, Any], offset: int, limit: int | None) -> tuple[list[dict], int]:
         where, args = _where(filters)
@@ -95,24 +101,14 @@ class Projects:
         )
 
     async def insert(self, connection: asyncpg.Connection, member_id: UUID, **fields: Any) -> dict[str, Any]:
-        fields.setdefault("id", uuid4())
-        columns = ", ".join(fields)
-        marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-        project = row(await connection.fetchrow(f"INSERT INTO project ({columns}) VALUES ({marks}) RETURNING *", *fields.values()))
+        project = await insert_row(connection, "project", **fields)
         await connection.execute(
             "INSERT INTO project_user_association (project_id, user_id) VALUES ($1, $2)", project["id"], member_id
         )
         return project
 
     async def update(self, project_id: UUID, **fields: Any) -> dict[str, Any] | None:
-        sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(fields, start=2))
-        return row(
-            await self.pool.fetchrow(
-                f"UPDATE project SET {sets}, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1 RETURNING *",
-                project_id,
-                *fields.values(),
-            )
-        )
+        return await update_row(self.pool, "project", project_id, **fields)
 
     async def is_member(self, project_id: UUID, user_id: UUID) -> bool:
         return bool(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 
-from sandbox.budapp.db import row
+from sandbox.budapp.db import insert_row, row
 
 ENDPOINT_KINDS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embedding", "/v1/completions": "completion"}
 
@@ -28,10 +28,7 @@ class Endpoints:
         return await self.pool.fetchval(f"SELECT count(*) FROM endpoint WHERE {column} = $1 AND status <> 'deleted'", value)
 
     async def insert(self, **fields: Any) -> dict:
-        fields.setdefault("id", uuid4())
-        columns = ", ".join(fields)
-        marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-        return row(await self.pool.fetchrow(f"INSERT INTO endpoint ({columns}) VALUES ({marks}) RETURNING *", *fields.values()))
+        return await insert_row(self.pool, "endpoint", **fields)
 
     async def set_status(self, endpoint_id: UUID, status: str) -> None:
         await self.pool.execute(
@@ -55,11 +52,7 @@ class Credentials:
         self.pool = pool
 
     async def insert(self, **fields: Any) -> dict:
-        fields.setdefault("id", uuid4())
-        columns = ", ".join(fields)
-        marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-        return row(await self.pool.fetchrow(
-            f"INSERT INTO proprietary_credential ({columns}) VALUES ({marks}) RETURNING *", *fields.values()))
+        return await insert_row(self.pool, "proprietary_credential", **fields)
 
     async def get(self, credential_id: UUID) -> dict | None:
         return row(await self.pool.fetchrow("SELECT * FROM proprietary_credential WHERE id = $1", credential_id))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 
-from sandbox.budapp.db import row
+from sandbox.budapp.db import insert_row, row
 
 
 class Catalog:
@@ -50,10 +50,7 @@ class Models:
         )
 
     async def insert(self, **fields: Any) -> dict:
-        fields.setdefault("id", uuid4())
-        columns = ", ".join(fields)
-        marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-        return row(await self.pool.fetchrow(f"INSERT INTO model ({columns}) VALUES ({marks}) RETURNING *", *fields.values()))
+        return await insert_row(self.pool, "model", **fields)
 
     async def mark_deleted(self, model_id: UUID) -> None:
         await self.pool.execute(

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from pydantic import UUID4, BaseModel, Field
 
-from sandbox.budapp.db import row
+from sandbox.budapp.db import row, update_row
 from sandbox.budapp.workflow_keys import WORKFLOW_STEP_KEYS
 from sandbox.common.envelopes import ClientException
 
@@ -43,13 +43,7 @@ class Workflows:
         return row(await self.pool.fetchrow("SELECT * FROM workflow WHERE id = $1", workflow_id))
 
     async def update(self, workflow_id: UUID, **fields: Any) -> dict:
-        sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(fields, start=2))
-        return row(
-            await self.pool.fetchrow(
-                f"UPDATE workflow SET {sets}, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1 RETURNING *",
-                workflow_id, *fields.values(),
-            )
-        )
+        return await update_row(self.pool, "workflow", workflow_id, **fields)
 
     async def delete(self, workflow_id: UUID) -> None:
         await self.pool.execute("DELETE FROM workflow WHERE id = $1", workflow_id)
