@@ -18,6 +18,7 @@ pytest_plugins = [
     "fixtures.cleanup",
     "fixtures.data",
     "fixtures.leak_check",
+    "fixtures.performance",
 ]
 
 install_log_masking()

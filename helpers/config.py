@@ -108,6 +108,21 @@ class TargetSettings(_Strict):
     simulated_cluster: str = "sim-cpu-2node"
 
 
+class PerformanceSettings(_Strict):
+    """Sizes and pass marks of the performance tests (loopback loads stay bounded)."""
+
+    concurrent_deployments: int = Field(4, ge=1, le=50)
+    max_time_to_ready_p95: float = Field(60.0, gt=0)
+    load_requests: int = Field(400, ge=1, le=100_000)
+    load_concurrency: int = Field(8, ge=1, le=256)
+    load_max_seconds: float = Field(30.0, gt=0, le=600)
+    max_latency_p95_ms: float = Field(500.0, gt=0)
+    max_error_rate: float = Field(0.0, ge=0, le=1)
+    min_throughput_rps: float = Field(20.0, ge=0)
+    waiter_samples: int = Field(8, ge=1, le=100)
+    max_waiter_latency_median_ms: float = Field(250.0, gt=0)
+
+
 class Settings(_Strict):
     profile: str
     deployment: str
@@ -119,6 +134,7 @@ class Settings(_Strict):
     retry: RetrySettings
     auth: AuthSettings
     targets: TargetSettings = TargetSettings()
+    performance: PerformanceSettings = PerformanceSettings()
 
 
 # Environment variable -> (section, key) it overrides.
@@ -139,6 +155,10 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "E2E_MAX_TOKEN_EXPIRY_WAIT": ("auth", "max_token_expiry_wait"),
     "E2E_CLUSTER_KUBECONFIG": ("targets", "cluster_kubeconfig"),
     "E2E_SIMULATED_CLUSTER": ("targets", "simulated_cluster"),
+    "E2E_PERF_CONCURRENT_DEPLOYMENTS": ("performance", "concurrent_deployments"),
+    "E2E_PERF_LOAD_REQUESTS": ("performance", "load_requests"),
+    "E2E_PERF_LOAD_CONCURRENCY": ("performance", "load_concurrency"),
+    "E2E_PERF_LOAD_MAX_SECONDS": ("performance", "load_max_seconds"),
 }
 
 

@@ -1,0 +1,46 @@
+"""How soon the WorkflowWaiter notices that a workflow finished."""
+
+import statistics
+import time
+import uuid
+
+import pytest
+
+from helpers.models import start_local_onboarding
+from helpers.naming import unique_name
+from helpers.workflow_waiter import WorkflowWaiter
+
+pytestmark = [pytest.mark.e2e, pytest.mark.performance, pytest.mark.priority_p2, pytest.mark.slow]
+
+
+@pytest.mark.timeout(300)
+async def test_waiter_detection_latency(models_api, budapp_client, admin_token, postgres_connection, settings,
+                                        performance_report):
+    """
+    Local model onboardings are awaited one by one; for each, the time from budapp marking the
+    workflow completed (its row's modified_at) to the waiter returning is the detection latency.
+    Reports median and p95 with the number of polls; fails when the median passes the limit.
+    """
+    offset = float(await postgres_connection.fetchval("SELECT EXTRACT(EPOCH FROM (now() AT TIME ZONE 'utc'))")) - time.time()
+    latencies, polls, models = [], [], []
+    try:
+        for _ in range(settings.performance.waiter_samples):
+            name = unique_name("local-model")
+            started = await start_local_onboarding(models_api, admin_token, name, f"e2e-org/tiny-llama--{name}")
+            waiter = WorkflowWaiter(budapp_client, admin_token)
+            record = await waiter.wait_for_workflow(workflow_type="local_model_onboarding", workflow_id=started["workflow_id"])
+            returned = time.time() + offset
+            models.append(record["workflow_steps"]["model_id"])
+            finished = await postgres_connection.fetchval(
+                "SELECT EXTRACT(EPOCH FROM modified_at) FROM workflow WHERE id = $1", uuid.UUID(started["workflow_id"]))
+            latencies.append(max(0.0, (returned - float(finished)) * 1000))
+            polls.append(waiter.last_stats.polls)
+    finally:
+        for model_id in models:
+            await models_api.delete(admin_token, model_id)
+    ordered = sorted(latencies)
+    figures = {"samples": len(ordered), "detection_median_ms": round(statistics.median(ordered), 1),
+               "detection_p95_ms": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1),
+               "polls_median": statistics.median(polls), "polls_max": max(polls)}
+    performance_report(figures)
+    assert figures["detection_median_ms"] <= settings.performance.max_waiter_latency_median_ms, figures

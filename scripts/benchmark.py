@@ -1,0 +1,94 @@
+"""Measure the suite on this machine and print one table.
+
+    python scripts/benchmark.py [--skip-wrk]
+
+Against the running deployment: P0 tier wall time; full suite wall time serially
+and with -n 2 (and the speed-up); the WorkflowWaiter's detection latency (from
+performance/test_waiter_latency.py, run as part of the full suite); and the load
+generator's request rate beside wrk's on the same gateway endpoint (GET /status,
+5 s, 8 connections each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpers.api_client import APIClient  # noqa: E402
+from helpers.config import get_settings  # noqa: E402
+from helpers.load import run_load  # noqa: E402
+
+LOAD_SECONDS = 5
+CONNECTIONS = 8
+
+
+def timed_pytest(*args: str) -> tuple[float, str]:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+                          cwd=ROOT, capture_output=True, text=True)
+    summary = next((line for line in reversed(done.stdout.splitlines()) if " passed" in line or " failed" in line), "?")
+    return time.monotonic() - started, summary.strip("= ")
+
+
+async def generator_rate(url: str) -> float:
+    async with APIClient("budgateway", url, retry_attempts=1) as client:
+        result = await run_load(lambda i: client.get("/status"), requests=10**9, concurrency=CONNECTIONS,
+                                max_seconds=LOAD_SECONDS)
+    return result.throughput_rps
+
+
+def wrk_rate(url: str) -> float | None:
+    if not shutil.which("wrk"):
+        return None
+    done = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{LOAD_SECONDS}s", f"{url}/status"],
+                          capture_output=True, text=True, timeout=LOAD_SECONDS + 30)
+    match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    return float(match.group(1)) if match else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Measure the suite")
+    parser.add_argument("--skip-wrk", action="store_true")
+    options = parser.parse_args()
+    gateway = get_settings().services.budgateway
+    rows: list[tuple[str, str]] = []
+
+    p0, p0_summary = timed_pytest("-m", "priority_p0")
+    rows.append(("P0 tier", f"{p0:.1f} s ({p0_summary})"))
+    serial, serial_summary = timed_pytest()
+    rows.append(("full suite, serial", f"{serial:.1f} s ({serial_summary})"))
+    waiter = ROOT / "reports" / "performance" / "test_waiter_detection_latency.json"
+    waiter_figures = json.loads(waiter.read_text()) if waiter.is_file() else {}
+    parallel, parallel_summary = timed_pytest("-n", "2")
+    rows.append(("full suite, -n 2", f"{parallel:.1f} s ({parallel_summary})"))
+    rows.append(("xdist speed-up", f"{serial / parallel:.2f}x"))
+    if waiter_figures:
+        rows.append(("waiter detection latency", f"median {waiter_figures['detection_median_ms']} ms, "
+                     f"p95 {waiter_figures['detection_p95_ms']} ms, {waiter_figures['polls_median']} polls (median)"))
+    ours = asyncio.run(generator_rate(gateway))
+    rows.append(("load generator (GET /status)", f"{ours:.0f} req/s"))
+    theirs = None if options.skip_wrk else wrk_rate(gateway)
+    if theirs:
+        rows.append(("wrk (GET /status)", f"{theirs:.0f} req/s"))
+        rows.append(("load generator / wrk", f"{ours / theirs:.0%}"))
+    else:
+        rows.append(("wrk", "not run (install wrk: apt-get install wrk)"))
+    width = max(len(name) for name, _ in rows)
+    print()
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
