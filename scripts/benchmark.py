@@ -69,9 +69,11 @@ def main() -> int:
     rows.append(("full suite, serial", f"{serial:.1f} s ({serial_summary})"))
     waiter = ROOT / "reports" / "performance" / "test_waiter_detection_latency.json"
     waiter_figures = json.loads(waiter.read_text()) if waiter.is_file() else {}
-    parallel, parallel_summary = timed_pytest("-n", "2")
+    parallel, parallel_summary = timed_pytest("-n", "2")  # performance tests skip themselves under xdist
     rows.append(("full suite, -n 2", f"{parallel:.1f} s ({parallel_summary})"))
-    rows.append(("xdist speed-up", f"{serial / parallel:.2f}x"))
+    functional, functional_summary = timed_pytest("-m", "not performance")
+    rows.append(("full suite without performance/, serial", f"{functional:.1f} s ({functional_summary})"))
+    rows.append(("xdist speed-up (same tests)", f"{functional / parallel:.2f}x"))
     if waiter_figures:
         rows.append(("waiter detection latency", f"median {waiter_figures['detection_median_ms']} ms, "
                      f"p95 {waiter_figures['detection_p95_ms']} ms, {waiter_figures['polls_median']} polls (median)"))
