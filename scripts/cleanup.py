@@ -15,32 +15,15 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, AsyncIterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helpers.api_client import APIClient  # noqa: E402
 from helpers.config import ConfigError, get_settings  # noqa: E402
+from helpers.leftovers import live_resources, pages  # noqa: E402
 from helpers.masking import install_log_masking, register_secret  # noqa: E402
 from helpers.naming import name_prefix  # noqa: E402
 from helpers.waiters import WaitTimeout, poll_until  # noqa: E402
-
-PAGE = 100
-
-
-async def pages(client: APIClient, token: str, path: str, key: str, **params: Any) -> AsyncIterator[dict]:
-    page = 1
-    while True:
-        response = await client.get(path, token=token, params={"page": page, "limit": PAGE, **params})
-        if response.status_code != 200:
-            raise SystemExit(f"ERROR: listing {path} failed: {response.status_code} {response.text[:200]}")
-        body = response.json()
-        for item in body.get(key, []):
-            yield item
-        if page >= body.get("total_pages", 1):
-            return
-        page += 1
-
 
 class Cleaner:
     def __init__(self, client: APIClient, token: str, prefix: str, dry_run: bool) -> None:
@@ -61,35 +44,22 @@ class Cleaner:
             print(f"FAILED  {kind} {name}: {response.status_code} {response.text[:150]}")
             self.failed.append(f"{kind} {name}")
 
-    def mine(self, name: str | None) -> bool:
-        return bool(name) and name.startswith(self.prefix)
-
-    async def endpoints(self) -> None:
-        async for endpoint in pages(self.client, self.token, "/endpoints/", "endpoints"):
-            if self.mine(endpoint["name"]) and endpoint["status"] not in ("deleting", "deleted"):
+    async def delete_all(self) -> None:
+        """Endpoints first (and their deletion workflows), then what they hung on, users last."""
+        live = await live_resources(self.client, self.token, self.prefix)
+        for endpoint in live.get("endpoint", []):
+            if endpoint["status"] != "deleting":
                 await self.remove("endpoint", endpoint["name"], "POST", f"/endpoints/{endpoint['id']}/delete-workflow")
-
-    async def models(self) -> None:
-        async for item in pages(self.client, self.token, "/models/", "models", table_source="model"):
-            model = item["model"]
-            if self.mine(model["name"]):
-                await self.remove("model", model["name"], "DELETE", f"/models/{model['id']}")
-
-    async def clusters(self) -> None:
-        async for cluster in pages(self.client, self.token, "/clusters/clusters", "clusters"):
-            if self.mine(cluster["name"]) and cluster["status"] not in ("deleting", "deleted"):
+        await self.wait_for_deletions()
+        for model in live.get("model", []):
+            await self.remove("model", model["name"], "DELETE", f"/models/{model['id']}")
+        for cluster in live.get("cluster", []):
+            if cluster["status"] != "deleting":
                 await self.remove("cluster", cluster["name"], "POST", f"/clusters/{cluster['id']}/delete-workflow")
-
-    async def projects(self) -> None:
-        for project_type in ("admin_app", "client_app"):
-            async for item in pages(self.client, self.token, "/projects/", "projects", project_type=project_type):
-                if self.mine(item["project"]["name"]):
-                    await self.remove("project", item["project"]["name"], "DELETE", f"/projects/{item['project']['id']}")
-
-    async def users(self) -> None:
-        async for user in pages(self.client, self.token, "/users/", "users", status="active"):
-            if self.mine(user["email"]):
-                await self.remove("user", user["email"], "DELETE", f"/users/{user['id']}")
+        for project in live.get("project", []):
+            await self.remove("project", project["name"], "DELETE", f"/projects/{project['id']}")
+        for user in live.get("user", []):
+            await self.remove("user", user["name"], "DELETE", f"/users/{user['id']}")
 
     async def wait_for_deletions(self) -> None:
         """Endpoint and cluster deletions are workflows: give them time before deleting what they hang on."""
@@ -99,7 +69,7 @@ class Cleaner:
         async def still_deleting() -> int:
             count = 0
             async for endpoint in pages(self.client, self.token, "/endpoints/", "endpoints"):
-                count += self.mine(endpoint["name"]) and endpoint["status"] == "deleting"
+                count += endpoint["name"].startswith(self.prefix) and endpoint["status"] == "deleting"
             return count
 
         try:
@@ -125,12 +95,7 @@ async def main(prefix: str, dry_run: bool) -> int:
         token = login.json()["token"]["access_token"]
         register_secret(token)
         cleaner = Cleaner(client, token, prefix, dry_run)
-        await cleaner.endpoints()
-        await cleaner.wait_for_deletions()
-        await cleaner.models()
-        await cleaner.clusters()
-        await cleaner.projects()
-        await cleaner.users()
+        await cleaner.delete_all()
     verb = "would delete" if dry_run else "deleted"
     print(f"{verb} {cleaner.deleted} resource(s) named {prefix}*; {len(cleaner.failed)} failed")
     return 1 if cleaner.failed else 0
