@@ -1,5 +1,6 @@
 """scripts/cleanup.sh finds a run's leftovers through the API and deletes exactly those."""
 
+import secrets
 import subprocess
 
 import httpx
@@ -8,7 +9,8 @@ import pytest
 from helpers.config import SUITE_ROOT
 from selftests.sandbox.isolated import launcher, sandbox_environment, urls
 
-PREFIX = "e2e-cleanup1"
+PREFIX = f"e2e-c{secrets.token_hex(4)}"  # the sandbox's database outlives the test: unique per run
+KEPT = f"other-{secrets.token_hex(4)}-project"
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +34,11 @@ def make_leftovers(sandbox) -> dict[str, str]:
     budapp = sandbox["urls"]["budapp"]
     token = admin_token(sandbox)
     headers = {"Authorization": f"Bearer {token}"}
-    kept = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": "someone-elses-project", "project_type": "admin_app"})
+    kept = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": KEPT, "project_type": "admin_app"})
     mine = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": f"{PREFIX}-gw0-project-a", "project_type": "admin_app"})
     user = httpx.post(f"{budapp}/auth/register", json={"name": "Cleanup User", "email": f"{PREFIX}-gw0-user-a@e2e.budtest.dev",
                                                        "password": "Cl3an-Up!pass", "role": "developer"})
-    assert kept.status_code == mine.status_code == user.status_code == 200
+    assert (kept.status_code, mine.status_code, user.status_code) == (200, 200, 200), (kept.text, mine.text, user.text)
     return {"kept": kept.json()["project"]["id"], "mine": mine.json()["project"]["id"]}
 
 
@@ -51,7 +53,7 @@ def test_dry_run_lists_and_deletes_nothing_then_cleanup_deletes_only_the_prefix(
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert f"would delete project {PREFIX}-gw0-project-a" in dry.stdout
     assert f"would delete user {PREFIX}-gw0-user-a@e2e.budtest.dev" in dry.stdout
-    assert "someone-elses-project" not in dry.stdout
+    assert KEPT not in dry.stdout
 
     done = cleanup(sandbox, "--prefix", PREFIX)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -62,6 +64,7 @@ def test_dry_run_lists_and_deletes_nothing_then_cleanup_deletes_only_the_prefix(
     assert httpx.get(f"{budapp}/projects/{projects['kept']}", headers=headers).status_code == 200
     again = cleanup(sandbox, "--prefix", PREFIX, "--dry-run")
     assert "would delete 0 resource(s)" in again.stdout
+    assert httpx.delete(f"{budapp}/projects/{projects['kept']}", headers=headers).status_code == 200
 
 
 def test_cleanup_needs_a_target(sandbox):
