@@ -40,7 +40,7 @@ def _http_url(value: str | None) -> str | None:
     if value is None:
         return None
     value = str(value).strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s:]+(:\d+)?(/\S*)?$", value):
+    if not re.match(r"^https?://([^/\s:@]+(:[^/\s@]*)?@)?[^/\s:@]+(:\d+)?(/\S*)?$", value):
         raise ValueError(f"not an http(s) URL: {value!r}")
     return value
 

@@ -554,7 +554,8 @@ cluster_write_kubernetes_env() {
     # The chart's local-only store passwords (config/values.e2e.yaml).
     cluster_write_credentials_env "$mode" \
         "E2E_POSTGRES_DSN=postgresql://budapp:budapp@127.0.0.1:$pg/budapp" \
-        "E2E_REDIS_URL=redis://:bud-e2e-redis@127.0.0.1:$redis/0"
+        "E2E_REDIS_URL=redis://:bud-e2e-redis@127.0.0.1:$redis/0" \
+        "E2E_CLICKHOUSE_URL=http://bud:bud-e2e-clickhouse@127.0.0.1:$(cluster_forward_port clickhouse)"
 }
 
 # cluster_print_summary MODE -- what is running and how to use or remove it.

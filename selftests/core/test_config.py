@@ -116,3 +116,10 @@ def test_shipped_config_has_every_profile(tmp_path):
         settings = load_settings(env(tmp_path, E2E_PROFILE=profile, E2E_ADMIN_PASSWORD="x"))
         assert settings.profile == profile
         assert settings.services.budapp.startswith("http://")
+
+
+def test_clickhouse_url_may_carry_credentials(config_file, tmp_path):
+    settings = load_settings(env(tmp_path, ADMIN_PASSWORD="x", E2E_CLICKHOUSE_URL="http://bud:pw@127.0.0.1:18123"), config_file)
+    assert settings.infra.clickhouse_url == "http://bud:pw@127.0.0.1:18123"
+    with pytest.raises(ConfigError, match="infra.clickhouse_url"):
+        load_settings(env(tmp_path, ADMIN_PASSWORD="x", E2E_CLICKHOUSE_URL="http://a@b@host:1"), config_file)

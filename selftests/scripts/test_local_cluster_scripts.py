@@ -121,6 +121,7 @@ def test_setup_records_the_deployment_for_the_suite_without_secrets(deployed):
     assert credentials["E2E_ADMIN_EMAIL"] == "admin@budtest.dev"
     assert credentials["E2E_ADMIN_PASSWORD"] == ADMIN_PASSWORD
     assert credentials["E2E_POSTGRES_DSN"].startswith("postgresql://budapp:budapp@127.0.0.1:")
+    assert credentials["E2E_CLICKHOUSE_URL"].startswith("http://bud:bud-e2e-clickhouse@127.0.0.1:")
     assert stat.S_IMODE((script_env.state / "credentials.env").stat().st_mode) == 0o600
 
     # The password never shows in the output nor in any command line.
