@@ -120,7 +120,7 @@ class PerformanceSettings(_Strict):
     max_error_rate: float = Field(0.0, ge=0, le=1)
     min_throughput_rps: float = Field(20.0, ge=0)
     waiter_samples: int = Field(8, ge=1, le=100)
-    max_waiter_latency_median_ms: float = Field(250.0, gt=0)
+    max_waiter_latency_median_ms: float = Field(500.0, gt=0)
 
 
 class Settings(_Strict):
