@@ -39,25 +39,43 @@ class ServiceTimeoutError(Exception):
 
 @dataclass
 class Exchange:
-    """A masked record of one request and its response, kept for failure reports."""
+    """One request and its response, kept for failure reports.
+
+    Bodies are kept as sent and received and masked when read (``request_body``,
+    ``response_body``): most exchanges are never shown, so most are never masked.
+    """
 
     service: str
     method: str
     url: str
-    request_body: str
+    request_content: Any = None  # the json/data object sent, a description of files, or None
     status: int | None = None
-    response_body: str = ""
+    response_content: bytes = b""
     elapsed_ms: float = 0.0
     error: str | None = None
     started_at: float = field(default_factory=time.time)
 
+    @property
+    def request_body(self) -> str:
+        content = self.request_content
+        if content is None:
+            return ""
+        if isinstance(content, str):
+            return mask_body(content)
+        return mask_body(json.dumps(content, default=str))
+
+    @property
+    def response_body(self) -> str:
+        return mask_body(self.response_content)
+
     def render(self) -> str:
         outcome = self.error or f"{self.status} ({self.elapsed_ms:.0f} ms)"
         lines = [f"{self.method} {self.url} -> {outcome}"]
-        if self.request_body:
-            lines.append(f"  request:  {self.request_body}")
-        if self.response_body:
-            lines.append(f"  response: {self.response_body}")
+        request_body, response_body = self.request_body, self.response_body
+        if request_body:
+            lines.append(f"  request:  {request_body}")
+        if response_body:
+            lines.append(f"  response: {response_body}")
         return "\n".join(lines)
 
 
@@ -133,7 +151,7 @@ class APIClient:
         merged_headers = self._headers(token, headers)
 
         for attempt in range(1, attempts + 1):
-            record = Exchange(self.service, method, self._url(path), self._render_request(kwargs))
+            record = Exchange(self.service, method, self._url(path), self._request_content(kwargs))
             self.history.append(record)
             started = time.perf_counter()
             try:
@@ -152,7 +170,7 @@ class APIClient:
             else:
                 record.status = response.status_code
                 record.elapsed_ms = (time.perf_counter() - started) * 1000
-                record.response_body = mask_body(response.content)
+                record.response_content = response.content
                 self._log_exchange(record, merged_headers)
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
                     return response
@@ -191,14 +209,14 @@ class APIClient:
         return merged
 
     @staticmethod
-    def _render_request(kwargs: dict[str, Any]) -> str:
+    def _request_content(kwargs: dict[str, Any]) -> Any:
         if kwargs.get("json") is not None:
-            return mask_body(json.dumps(kwargs["json"], default=str))
+            return kwargs["json"]
         if isinstance(kwargs.get("data"), dict):
-            return mask_body(json.dumps(kwargs["data"], default=str))
+            return kwargs["data"]
         if kwargs.get("files"):
             return f"<multipart: {', '.join(map(str, dict(kwargs['files']).keys()))}>"
-        return ""
+        return None
 
     def _log_exchange(self, record: Exchange, headers: dict[str, str]) -> None:
         self._log.info("%s %s -> %s (%.0f ms)", record.method, record.url, record.status, record.elapsed_ms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -10,13 +11,28 @@ from helpers.api_client import APIClient
 from helpers.masking import register_secret
 
 
+def chat_body(model: str, prompt: str, **extra: Any) -> dict[str, Any]:
+    """An OpenAI chat completion request: one user message to ``model`` (an endpoint name)."""
+    return {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
+
+
+def is_chat_completion(status: int, body: bytes) -> bool:
+    """A 200 answer carrying an assistant choice (the load tests' check)."""
+    if status != 200:
+        return False
+    try:
+        return bool(json.loads(body)["choices"][0]["message"]["content"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
+
+
 class GatewayAPI:
     def __init__(self, gateway: APIClient) -> None:
         self.gateway = gateway
 
     async def chat(self, key: str | None, model: str, prompt: str, **extra: Any) -> httpx.Response:
-        body = {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
-        return await self.gateway.post("/v1/chat/completions", json=body, token=key or "")
+        return await self.gateway.post("/v1/chat/completions", json=chat_body(model, prompt, **extra),
+                                       token=key or "")
 
     async def embeddings(self, key: str | None, model: str, text: str | list[str]) -> httpx.Response:
         return await self.gateway.post("/v1/embeddings", json={"model": model, "input": text}, token=key or "")

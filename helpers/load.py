@@ -1,14 +1,43 @@
-"""A bounded load generator: at most N requests, C at a time, stopping after D seconds."""
+"""A bounded load generator: at most N requests, C at a time, stopping after D seconds.
+
+Load goes through one pooled aiohttp session with keep-alive connections and no
+per-request logging, so that the generator costs the machine far less than the
+service it measures (``APIClient``'s exchange history and masked logs are for
+functional tests, not for thousands of requests). Only error samples are kept,
+masked.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Any, Callable
 
-import httpx
+from helpers.masking import mask_text
+
+ERROR_SAMPLES = 5
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """One request of the load: method, path under the base URL, optional JSON body and bearer token."""
+
+    method: str
+    path: str
+    json: Any = None
+    token: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"} if self.json is not None else {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def body(self) -> bytes | None:
+        return None if self.json is None else jsonlib.dumps(self.json).encode()
 
 
 @dataclass
@@ -42,33 +71,69 @@ class LoadResult:
             "latency_mean_ms": round(statistics.fmean(self.latencies_ms), 1) if self.latencies_ms else 0.0,
         }
 
+    def record_error(self, detail: str) -> None:
+        self.errors += 1
+        if len(self.error_samples) < ERROR_SAMPLES:
+            self.error_samples.append(mask_text(detail))
 
-async def run_load(send: Callable[[int], Awaitable[httpx.Response]], *, requests: int, concurrency: int,
-                   max_seconds: float, ok: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200) -> LoadResult:
-    """Call ``send(i)`` for i in range(requests) with ``concurrency`` workers, until done or out of time."""
+
+Check = Callable[[int, bytes], bool]
+
+
+def status_is(expected: int = 200) -> Check:
+    """The default check: the answer has ``expected`` status."""
+    return lambda status, body: status == expected
+
+
+async def run_load(
+    base_url: str,
+    request: LoadRequest | Callable[[int], LoadRequest],
+    *,
+    requests: int,
+    concurrency: int,
+    max_seconds: float,
+    timeout: float = 30.0,
+    check: Check = status_is(200),
+) -> LoadResult:
+    """Send ``request`` (or ``request(i)`` for i in range(requests)) with ``concurrency`` keep-alive
+    connections until all are sent or ``max_seconds`` have passed; requests in flight at the deadline
+    finish (each is capped by ``timeout``). A request counts as an error when ``check(status, body)``
+    is false or it fails to complete."""
+    import aiohttp  # only load tests pay for importing it
+
+    if requests < 1 or concurrency < 1 or max_seconds <= 0:
+        raise ValueError(f"load needs requests >= 1, concurrency >= 1, max_seconds > 0 "
+                         f"(got {requests}, {concurrency}, {max_seconds})")
+    make = request if callable(request) else (lambda _index: request)
     result = LoadResult()
     counter = iter(range(requests))
-    started = time.perf_counter()
-    deadline = started + max_seconds
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False, enable_cleanup_closed=True)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    async with aiohttp.ClientSession(base_url.rstrip("/") + "/", connector=connector, timeout=client_timeout,
+                                     skip_auto_headers=("User-Agent",)) as session:
+        started = time.perf_counter()
+        deadline = started + max_seconds
 
-    async def worker() -> None:
-        for index in counter:
-            if time.perf_counter() >= deadline:
-                return
-            begun = time.perf_counter()
-            try:
-                response = await send(index)
-                good = ok(response)
-                detail = f"{response.status_code} {response.text[:120]}"
-            except httpx.HTTPError as exc:
-                good, detail = False, f"{type(exc).__name__}: {exc}"
-            result.latencies_ms.append((time.perf_counter() - begun) * 1000)
-            result.sent += 1
-            if not good:
-                result.errors += 1
-                if len(result.error_samples) < 5:
-                    result.error_samples.append(detail)
+        async def worker() -> None:
+            for index in counter:
+                if time.perf_counter() >= deadline:
+                    return
+                one = make(index)
+                begun = time.perf_counter()
+                try:
+                    async with session.request(one.method, one.path.lstrip("/"), data=one.body(),
+                                               headers=one.headers()) as response:
+                        body = await response.read()
+                        status = response.status
+                except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                    status, body = None, f"{type(exc).__name__}: {exc}".encode()
+                result.latencies_ms.append((time.perf_counter() - begun) * 1000)
+                result.sent += 1
+                if status is None:
+                    result.record_error(body.decode(errors="replace"))
+                elif not check(status, body):
+                    result.record_error(f"{status} {body[:120].decode(errors='replace')}")
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    result.seconds = time.perf_counter() - started
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - started
     return result

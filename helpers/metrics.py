@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -41,3 +42,24 @@ class MetricsAPI:
 def moments_ago(seconds: int = 60) -> datetime:
     """A from_date safely before now (ClickHouse stores whole seconds)."""
     return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=seconds)
+
+
+async def wait_for_recorded_inferences(clickhouse: Any, endpoint_id: str, count: int) -> int:
+    """Wait until ClickHouse holds ``count`` ModelInferenceDetails rows of ``endpoint_id``; return the count.
+
+    Fails as soon as there are more rows than requests answered (an inference recorded twice).
+    """
+    settings = get_settings()
+
+    async def probe() -> int:
+        return clickhouse.query(
+            "SELECT count() FROM bud.ModelInferenceDetails WHERE endpoint_id = {endpoint:UUID}",
+            parameters={"endpoint": uuid.UUID(endpoint_id)}).result_rows[0][0]
+
+    return await poll_until(
+        probe, lambda rows: rows == count, description=f"{count} inference row(s) of endpoint {endpoint_id} in ClickHouse",
+        timeout=settings.timeouts.workflow, interval=settings.timeouts.poll_interval,
+        max_interval=settings.timeouts.poll_max_interval,
+        failed=lambda rows: f"{rows} rows for {count} answered requests" if rows > count else None,
+        describe=lambda rows: f"{rows} row(s)",
+    )

@@ -24,10 +24,14 @@ from sandbox.common.stores import redis_client
 from sandbox.settings import SUITE_ROOT, get_settings
 
 DEFAULT_SELECTION = ["-m", "priority_p0 or priority_p1", "-n", "2"]
+# Faults only the performance tests can notice; those measure only in serial runs.
+PERFORMANCE_SELECTION = ["-m", "performance"]
+SELECTION_OF_FAULT = {"gateway_slow": PERFORMANCE_SELECTION}
 # A faulty run stops after this many failures: enough to name what caught the fault.
 FAULTY_RUN_OPTIONS = ["--maxfail", "3"]
 # Stalled workflows need not be awaited for the profile's full timeout.
-FAULT_RUN_ENV = {"E2E_TIMEOUT_WORKFLOW": "8", "E2E_SKIP_LEAK_CHECK": "1"}
+# A slowed load need not run for the profile's full duration either.
+FAULT_RUN_ENV = {"E2E_TIMEOUT_WORKFLOW": "8", "E2E_SKIP_LEAK_CHECK": "1", "E2E_PERF_LOAD_MAX_SECONDS": "5"}
 SHOWN_PER_FAULT = 6
 BASELINE = "(none)"
 
@@ -64,8 +68,8 @@ def read_junit(path: Path) -> tuple[list[str], int]:
     return failed, passed
 
 
-def run_suite(fault: str, junit_dir: Path, pytest_args: list[str]) -> Outcome:
-    report = junit_dir / f"{fault.strip('()')}.xml"
+def run_suite(fault: str, junit_dir: Path, pytest_args: list[str], label: str | None = None) -> Outcome:
+    report = junit_dir / f"{(label or fault).strip('()')}.xml"
     faulty = fault != BASELINE
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report),
                "--html", str(report.with_suffix(".html")),
@@ -106,19 +110,27 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown faults {unknown}; known: {', '.join(sorted(KNOWN_FAULTS))}")
     options.junit_dir.mkdir(parents=True, exist_ok=True)
-    selection = pytest_args or DEFAULT_SELECTION
+    def selection_of(fault: str) -> list[str]:
+        return pytest_args or SELECTION_OF_FAULT.get(fault, DEFAULT_SELECTION)
 
     outcomes: list[Outcome] = []
     try:
         asyncio.run(switch_faults([]))
-        baseline = run_suite(BASELINE, options.junit_dir, selection)
-        print(f"baseline: {baseline.passed} passed, {len(baseline.failed)} failed in {baseline.seconds:.0f}s")
-        if baseline.failed:
-            print("the suite fails without any fault; fix that first:", *baseline.failed, sep="\n  ")
-            return 1
+        baselines: list[list[str]] = []
+        for selection in (selection_of(fault) for fault in sorted(faults, key=lambda f: f in SELECTION_OF_FAULT)):
+            if selection in baselines:
+                continue
+            label = BASELINE if not baselines else f"(none, {' '.join(selection)})"
+            baselines.append(selection)
+            baseline = run_suite(BASELINE, options.junit_dir, selection, label=label)
+            print(f"baseline ({' '.join(selection)}): {baseline.passed} passed, {len(baseline.failed)} failed "
+                  f"in {baseline.seconds:.0f}s")
+            if baseline.failed:
+                print("the suite fails without any fault; fix that first:", *baseline.failed, sep="\n  ")
+                return 1
         for fault in faults:
             asyncio.run(switch_faults([fault]))
-            outcome = run_suite(fault, options.junit_dir, selection)
+            outcome = run_suite(fault, options.junit_dir, selection_of(fault))
             print(f"{fault}: {len(outcome.failed)} test(s) failed in {outcome.seconds:.0f}s")
             outcomes.append(outcome)
     finally:

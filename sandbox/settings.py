@@ -34,6 +34,8 @@ class SandboxSettings(BaseSettings):
     access_token_lifespan: int = Field(1800, gt=0)
     refresh_token_lifespan: int = Field(86400, gt=0)
     rate_limit_enabled: bool = False
+    # budgateway writes inference rows in batches: at most this many seconds apart (the real default is 1 s)
+    inference_flush_interval: float = Field(0.25, gt=0)
 
     super_user_email: str = "admin@budtest.dev"
     super_user_password: str = ""

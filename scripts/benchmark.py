@@ -6,7 +6,8 @@ Against the running deployment: P0 tier wall time; full suite wall time serially
 and with -n 2 (and the speed-up); the WorkflowWaiter's detection latency (from
 performance/test_waiter_latency.py, run as part of the full suite); and the load
 generator's request rate beside wrk's on the same gateway endpoint (GET /status,
-5 s, 8 connections each).
+5 s, 8 connections each, two alternating rounds). GET /status is the gateway's
+cheapest route, so the ratio measures what the generator itself costs.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers.api_client import APIClient  # noqa: E402
 from helpers.config import get_settings  # noqa: E402
-from helpers.load import run_load  # noqa: E402
+from helpers.load import LoadRequest, run_load  # noqa: E402
 
 LOAD_SECONDS = 5
 CONNECTIONS = 8
+ROUNDS = 2  # generator and wrk alternate; the best round of each is compared
 
 
 def timed_pytest(*args: str) -> tuple[float, str]:
@@ -41,9 +42,11 @@ def timed_pytest(*args: str) -> tuple[float, str]:
 
 
 async def generator_rate(url: str) -> float:
-    async with APIClient("budgateway", url, retry_attempts=1) as client:
-        result = await run_load(lambda i: client.get("/status"), requests=10**9, concurrency=CONNECTIONS,
-                                max_seconds=LOAD_SECONDS)
+    result = await run_load(url, LoadRequest("GET", "/status"), requests=10**9, concurrency=CONNECTIONS,
+                            max_seconds=LOAD_SECONDS)
+    if result.errors:
+        raise SystemExit(f"load generator: {result.errors} of {result.sent} requests to {url}/status failed: "
+                         f"{result.error_samples}")
     return result.throughput_rps
 
 
@@ -77,9 +80,17 @@ def main() -> int:
     if waiter_figures:
         rows.append(("waiter detection latency", f"median {waiter_figures['detection_median_ms']} ms, "
                      f"p95 {waiter_figures['detection_p95_ms']} ms, {waiter_figures['polls_median']} polls (median)"))
-    ours = asyncio.run(generator_rate(gateway))
-    rows.append(("load generator (GET /status)", f"{ours:.0f} req/s"))
-    theirs = None if options.skip_wrk else wrk_rate(gateway)
+    ours_rounds: list[float] = []
+    wrk_rounds: list[float] = []
+    for _ in range(ROUNDS):
+        ours_rounds.append(asyncio.run(generator_rate(gateway)))
+        measured = None if options.skip_wrk else wrk_rate(gateway)
+        if measured:
+            wrk_rounds.append(measured)
+    ours = max(ours_rounds)
+    rows.append(("load generator (GET /status)", f"{ours:.0f} req/s (best of {ROUNDS} x {LOAD_SECONDS} s, "
+                 f"{CONNECTIONS} connections)"))
+    theirs = max(wrk_rounds) if wrk_rounds else None
     if theirs:
         rows.append(("wrk (GET /status)", f"{theirs:.0f} req/s"))
         rows.append(("load generator / wrk", f"{ours / theirs:.0%}"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+from sandbox.common.http import HTTPFailure, PooledHTTP
 
 STORE = "statestore"
 
@@ -13,7 +13,7 @@ class BlacklistUnavailable(Exception):
 
 class JWTBlacklist:
     def __init__(self, dapr_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=dapr_url, timeout=5.0, headers={"dapr-app-id": "budapp"})
+        self.http = PooledHTTP(dapr_url, timeout=5.0, headers={"dapr-app-id": "budapp"})
 
     @staticmethod
     def key(token: str) -> str:
@@ -23,21 +23,21 @@ class JWTBlacklist:
         item = {"key": self.key(token), "value": "blacklisted", "metadata": {"ttlInSeconds": str(max(1, ttl_seconds))}}
         try:
             response = await self.http.post(f"/v1.0/state/{STORE}", json=[item])
-        except httpx.HTTPError as exc:
+        except HTTPFailure as exc:
             raise BlacklistUnavailable(str(exc)) from None
-        if response.status_code >= 300:
-            raise BlacklistUnavailable(f"state store answered {response.status_code}")
+        if response.status >= 300:
+            raise BlacklistUnavailable(f"state store answered {response.status}")
 
     async def contains(self, token: str) -> bool:
         try:
             response = await self.http.get(f"/v1.0/state/{STORE}/{self.key(token)}")
-        except httpx.HTTPError as exc:
+        except HTTPFailure as exc:
             raise BlacklistUnavailable(str(exc)) from None
-        if response.status_code == 204:
+        if response.status == 204:
             return False
-        if response.status_code == 200:
+        if response.status == 200:
             return bool(response.content)
-        raise BlacklistUnavailable(f"state store answered {response.status_code}")
+        raise BlacklistUnavailable(f"state store answered {response.status}")
 
     async def aclose(self) -> None:
         await self.http.aclose()

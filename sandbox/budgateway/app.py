@@ -3,11 +3,13 @@
 Keys are looked up as ``api_key:<sha256("bud-"+key)>``; the request's ``model`` is an
 endpoint (deployment) name; ``model_table:<endpoint_id>`` says where it goes. A
 deterministic stand-in engine answers, and every inference is recorded in
-ClickHouse's ModelInference and ModelInferenceDetails tables.
+ClickHouse's ModelInference and ModelInferenceDetails tables, written in batches
+off the request path (``SANDBOX_INFERENCE_FLUSH_INTERVAL`` seconds apart at most).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -19,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sandbox.budgateway import engine
+from sandbox.budgateway.batcher import InferenceBatcher
 from sandbox.common.app_factory import create_service_app
 from sandbox.common.clickhouse import ClickHouseHTTP
 from sandbox.settings import get_settings
@@ -26,6 +29,7 @@ from sandbox.settings import get_settings
 log = logging.getLogger("sandbox.budgateway")
 VERSION = "sandbox"
 KINDS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embedding"}
+SLOW_FAULT_DELAY = 0.3  # seconds the gateway_slow fault adds to every inference
 
 
 async def start(app: FastAPI) -> None:
@@ -34,9 +38,13 @@ async def start(app: FastAPI) -> None:
         await app.state.clickhouse.create_schema()
     except Exception as exc:  # noqa: BLE001 - health reports it; inference recording retries the schema
         log.error("ClickHouse schema not created: %s", exc)
+    app.state.batcher = InferenceBatcher(app.state.clickhouse,
+                                         flush_interval=app.state.settings.inference_flush_interval)
+    app.state.batcher.start()
 
 
 async def stop(app: FastAPI) -> None:
+    await app.state.batcher.stop()
     await app.state.clickhouse.aclose()
 
 
@@ -110,7 +118,8 @@ async def infer(request: Request, path: str):
     if target is None:
         return error(404, f"Model not found: {name}")
     state = request.app.state
-    if await state.faults.is_on("gateway_wrong_route"):
+    faults = await state.faults.active()
+    if "gateway_wrong_route" in faults:
         target = await wrong_target(state, record, target)
     route_raw = await state.redis.get(f"model_table:{target['endpoint_id']}")
     route = json.loads(route_raw)[target["endpoint_id"]] if route_raw else None
@@ -119,9 +128,11 @@ async def infer(request: Request, path: str):
     provider = route["routing"][0]
     upstream_model = route["providers"][provider]["model_name"]
     answer = engine.chat(name, upstream_model, body) if path.endswith("completions") else engine.embed(name, body)
+    if "gateway_slow" in faults:
+        await asyncio.sleep(SLOW_FAULT_DELAY)
     elapsed_ms = int((time.perf_counter() - started) * 1000)
-    if not await state.faults.is_on("inference_rows_not_written"):
-        await record_inference(state, answer, body, target, record, provider, upstream_model, KINDS[path],
+    if "inference_rows_not_written" not in faults:
+        record_inference(state, answer, body, target, record, provider, upstream_model, KINDS[path],
                                arrived, elapsed_ms)
     return answer
 
@@ -138,27 +149,24 @@ async def wrong_target(state: Any, record: dict, target: dict) -> dict:
     return target
 
 
-async def record_inference(state, answer, body, target, record, provider, upstream_model, kind, arrived, elapsed_ms):
+def record_inference(state, answer, body, target, record, provider, upstream_model, kind, arrived, elapsed_ms):
+    """Queue the inference's ModelInference and ModelInferenceDetails rows for the next batch."""
     usage = answer["usage"]
     inference_id = answer["id"]
-    clickhouse = state.clickhouse
     metadata = record.get("__metadata__") or {}
-    try:
-        await clickhouse.insert("ModelInference", [{
-            "id": str(engine.new_id()), "inference_id": inference_id, "raw_request": json.dumps(body),
-            "raw_response": json.dumps(answer), "model_name": upstream_model, "model_provider_name": provider,
-            "input_tokens": usage["prompt_tokens"], "output_tokens": usage.get("completion_tokens", 0),
-            "response_time_ms": elapsed_ms, "ttft_ms": elapsed_ms, "system": None,
-            "input_messages": json.dumps(body.get("messages") or body.get("input")),
-            "output": engine.output_text(answer), "cached": False, "finish_reason": "stop", "endpoint_type": kind,
-        }])
-        await clickhouse.insert("ModelInferenceDetails", [{
-            "inference_id": inference_id, "request_ip": "127.0.0.1", "project_id": target["project_id"],
-            "endpoint_id": target["endpoint_id"], "model_id": target["model_id"], "cost": None,
-            "response_analysis": None, "is_success": True,
-            "request_arrival_time": arrived.strftime("%Y-%m-%d %H:%M:%S"),
-            "request_forward_time": arrived.strftime("%Y-%m-%d %H:%M:%S"),
-            "api_key_project_id": metadata.get("api_key_project_id"), "user_id": metadata.get("user_id"),
-        }])
-    except Exception as exc:  # noqa: BLE001 - the real gateway does not fail a request on observability
-        log.error("inference %s not recorded: %s", inference_id, exc)
+    state.batcher.add("ModelInference", {
+        "id": str(engine.new_id()), "inference_id": inference_id, "raw_request": json.dumps(body),
+        "raw_response": json.dumps(answer), "model_name": upstream_model, "model_provider_name": provider,
+        "input_tokens": usage["prompt_tokens"], "output_tokens": usage.get("completion_tokens", 0),
+        "response_time_ms": elapsed_ms, "ttft_ms": elapsed_ms, "system": None,
+        "input_messages": json.dumps(body.get("messages") or body.get("input")),
+        "output": engine.output_text(answer), "cached": False, "finish_reason": "stop", "endpoint_type": kind,
+    })
+    state.batcher.add("ModelInferenceDetails", {
+        "inference_id": inference_id, "request_ip": "127.0.0.1", "project_id": target["project_id"],
+        "endpoint_id": target["endpoint_id"], "model_id": target["model_id"], "cost": None,
+        "response_analysis": None, "is_success": True,
+        "request_arrival_time": arrived.strftime("%Y-%m-%d %H:%M:%S"),
+        "request_forward_time": arrived.strftime("%Y-%m-%d %H:%M:%S"),
+        "api_key_project_id": metadata.get("api_key_project_id"), "user_id": metadata.get("user_id"),
+    })

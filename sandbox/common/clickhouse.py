@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-import httpx
+from sandbox.common.http import PooledHTTP
 
 DATABASE = os.environ.get("SANDBOX_CLICKHOUSE_DB", "bud")
 
@@ -42,12 +42,12 @@ def uuid7() -> uuid.UUID:
 
 class ClickHouseHTTP:
     def __init__(self, url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=url, timeout=10)
+        self.http = PooledHTTP(url, timeout=10)
 
     async def execute(self, sql: str, body: bytes | None = None) -> str:
         response = await self.http.post("/", params={"query": sql} if body is not None else None,
                                         content=body if body is not None else sql.encode())
-        if response.status_code != 200:
+        if response.status != 200:
             raise RuntimeError(response.text.strip())
         return response.text
 

@@ -14,11 +14,21 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-import httpx
+from sandbox.common.http import PooledHTTP
 
 log = logging.getLogger("sandbox.downstream")
 PUBSUB = "pubsub-redis"
 TOPIC = "budAppMessages"
+
+
+_sidecars: dict[str, PooledHTTP] = {}
+
+
+def sidecar_client(dapr_url: str) -> PooledHTTP:
+    """The process's pooled client of its sidecar (a client per publish would open a connection each time)."""
+    if dapr_url not in _sidecars:
+        _sidecars[dapr_url] = PooledHTTP(dapr_url, timeout=10)
+    return _sidecars[dapr_url]
 
 
 class StepFailed(Exception):
@@ -67,10 +77,10 @@ class DownstreamWorkflow:
         }
 
     async def publish(self, body: dict[str, Any]) -> None:
-        async with httpx.AsyncClient(base_url=self.dapr_url, timeout=10, headers={"dapr-app-id": self.source}) as http:
-            response = await http.post(f"/v1.0/publish/{PUBSUB}/{TOPIC}", json=body)
-            if response.status_code >= 300:
-                log.error("publish of %s/%s failed: %s", self.name, body["payload"]["event"], response.status_code)
+        response = await sidecar_client(self.dapr_url).post(
+            f"/v1.0/publish/{PUBSUB}/{TOPIC}", json=body, headers={"dapr-app-id": self.source})
+        if response.status >= 300:
+            log.error("publish of %s/%s failed: %s", self.name, body["payload"]["event"], response.status)
 
     async def execute(
         self, results: Callable[[dict[str, Any]], Awaitable[Any]], *, step_delay: float = 0.05,

@@ -22,6 +22,7 @@ KNOWN_FAULTS: dict[str, str] = {
     "users_me_returns_other_user": "GET /users/me describes a different user than the token's owner",
     "delete_leaves_row": "deleting an endpoint reports success but the endpoint row and its gateway route stay",
     "gateway_wrong_route": "budgateway sends a request to another endpoint than the one named in `model`",
+    "gateway_slow": "budgateway takes 300 ms longer over every inference",
     "inference_rows_not_written": "budgateway answers inferences but records none of them in ClickHouse",
     "simulation_fails": "budsim's performance estimation reports FAILED for every simulation",
     "deployment_never_ready": "budcluster deploys but the deployment never reports ready (verify_deployment_status never ends)",

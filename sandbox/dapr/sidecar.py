@@ -15,11 +15,11 @@ import logging
 import uuid
 from typing import Any
 
-import httpx
 from fastapi import Request, Response
 
 from sandbox.common.app_factory import create_service_app
 from sandbox.common.downstream import start_in_background
+from sandbox.common.http import HTTPFailure, PooledHTTP
 from sandbox.settings import get_settings
 
 log = logging.getLogger("sandbox.dapr")
@@ -30,7 +30,7 @@ HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "dap
 
 settings = get_settings()
 app = create_service_app("dapr", settings=settings, health=False)
-http = httpx.AsyncClient(timeout=60)
+http = PooledHTTP(timeout=60)
 
 
 def app_id(request: Request) -> str:
@@ -80,12 +80,13 @@ async def invoke(target: str, path: str, request: Request) -> Response:
                         status_code=500, media_type="application/json")
     headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
     try:
-        answer = await http.request(request.method, f"{settings.url(target)}/{path}", params=request.query_params,
-                                    content=await request.body(), headers=headers)
-    except httpx.HTTPError as exc:
-        return Response(json.dumps({"errorCode": "ERR_DIRECT_INVOKE", "message": f"{target}: {type(exc).__name__}"}),
+        answer = await http.request(request.method, f"{settings.url(target)}/{path}",
+                                    params=list(request.query_params.multi_items()), content=await request.body(),
+                                    headers=headers)
+    except HTTPFailure as exc:
+        return Response(json.dumps({"errorCode": "ERR_DIRECT_INVOKE", "message": f"{target}: {exc}"}),
                         status_code=500, media_type="application/json")
-    return Response(answer.content, status_code=answer.status_code, media_type=answer.headers.get("content-type"))
+    return Response(answer.content, status_code=answer.status, media_type=answer.content_type)
 
 
 def cloud_event(source: str, pubsub: str, topic: str, data: Any) -> dict[str, Any]:
@@ -98,10 +99,10 @@ async def deliver(event: dict[str, Any], target: str, route: str) -> None:
     for attempt in range(1, DELIVERY_ATTEMPTS + 1):
         try:
             response = await http.post(f"{settings.url(target)}{route}", json=event)
-            if response.status_code < 300:
+            if response.status < 300:
                 return
-            log.warning("subscriber %s%s answered %s", target, route, response.status_code)
-        except httpx.HTTPError as exc:
+            log.warning("subscriber %s%s answered %s", target, route, response.status)
+        except HTTPFailure as exc:
             log.warning("delivery to %s%s failed: %s", target, route, type(exc).__name__)
         await asyncio.sleep(0.1 * 2**attempt)
     log.error("dropped event %s for %s%s after %d attempts", event["id"], target, route, DELIVERY_ATTEMPTS)

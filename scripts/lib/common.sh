@@ -10,6 +10,12 @@ E2E_STATE_DIR="${E2E_STATE_DIR:-$E2E_ROOT/.e2e-state}"
 E2E_DEPLOYMENT_ENV="$E2E_STATE_DIR/deployment.env"
 export E2E_ROOT E2E_STATE_DIR
 
+# Compiled bytecode goes to one cache outside the source tree, even where the
+# environment sets PYTHONDONTWRITEBYTECODE: without it every pytest worker and
+# sandbox service recompiles all it imports (about a second each).
+export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-$E2E_STATE_DIR/pycache}"
+unset PYTHONDONTWRITEBYTECODE
+
 e2e_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 e2e_warn() { printf '[%s] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 e2e_die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
