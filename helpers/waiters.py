@@ -4,11 +4,16 @@
 ``interval`` to ``max_interval``; on timeout it raises ``WaitTimeout`` saying what
 it waited for, what it saw last and for how long. ``failed(value)`` may return a
 reason to stop early.
+
+Each pause is jittered (a random part of it, up to ``jitter``, is left out): work
+that takes a fixed time would otherwise finish just after the same poll every
+time and be noticed a whole interval late, every time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
@@ -39,6 +44,7 @@ async def poll_until(
     interval: float = 0.2,
     max_interval: float = 2.0,
     backoff: float = 1.5,
+    jitter: float = 0.5,
     failed: Callable[[T], str | None] | None = None,
     describe: Callable[[T], str] = repr,
     stats: PollStats | None = None,
@@ -64,5 +70,5 @@ async def poll_until(
                 f"timed out after {timeout:.0f}s ({stats.polls} polls) waiting for {description}; "
                 f"last seen: {describe(last)}"
             )
-        await asyncio.sleep(min(delay, remaining))
+        await asyncio.sleep(min(delay * (1 - jitter * random.random()), remaining))
         delay = min(delay * backoff, max_interval)

@@ -43,10 +43,10 @@ class Service:
         return settings.url(self.name)
 
 
-def uvicorn(module: str, settings: SandboxSettings, name: str) -> tuple[str, ...]:
+def uvicorn(module: str, settings: SandboxSettings, name: str, workers: int = 1) -> tuple[str, ...]:
     port = getattr(settings, f"{name}_port")
     return (sys.executable, "-m", "uvicorn", f"{module}:app", "--host", settings.host, "--port", str(port),
-            "--log-level", "warning", "--no-access-log")
+            "--log-level", "warning", "--no-access-log", *(("--workers", str(workers)) if workers > 1 else ()))
 
 
 def services(settings: SandboxSettings) -> list[Service]:
@@ -56,7 +56,7 @@ def services(settings: SandboxSettings) -> list[Service]:
     return [
         Service("clickhouse", clickhouse, "/ping"),
         Service("dapr", uvicorn("sandbox.dapr.sidecar", settings, "dapr"), "/v1.0/healthz"),
-        Service("budapp", uvicorn("sandbox.budapp.app", settings, "budapp"), "/health"),
+        Service("budapp", uvicorn("sandbox.budapp.app", settings, "budapp", settings.budapp_workers), "/health"),
         Service("budcluster", uvicorn("sandbox.budcluster.app", settings, "budcluster"), "/health"),
         Service("budsim", uvicorn("sandbox.budsim.app", settings, "budsim"), "/health"),
         Service("budmodel", uvicorn("sandbox.budmodel.app", settings, "budmodel"), "/health"),

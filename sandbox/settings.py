@@ -28,6 +28,10 @@ class SandboxSettings(BaseSettings):
     dapr_port: int = 19500
     clickhouse_port: int = 18123
 
+    # budapp processes behind its port (they share the realm key through Redis); more help only when
+    # the machine has cores to spare for many parallel test workers
+    budapp_workers: int = Field(1, ge=1)
+
     postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/bud_e2e_sandbox"
     redis_url: str = "redis://127.0.0.1:6379/0"
 

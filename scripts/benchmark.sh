@@ -3,21 +3,23 @@
 # the xdist speed-up, the workflow waiter's detection latency, and the load
 # generator's request rate beside wrk's on the same gateway endpoint.
 #
-#   ./scripts/benchmark.sh [--skip-wrk]
+#   ./scripts/benchmark.sh [--skip-wrk] [--rounds N]
 #
 # Uses the running deployment, or starts the sandbox (and stops it after). Installs
-# wrk with apt-get when run as root and it is missing.
+# wrk with apt-get when run as root and it is missing. Takes about three minutes.
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-case "${1:-}" in
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    ""|--skip-wrk) ;;
-    *) echo "ERROR: unknown option '$1' (see --help)" >&2; exit 2 ;;
-esac
+skip_wrk=false
+for arg in "$@"; do
+    case "$arg" in
+        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --skip-wrk) skip_wrk=true ;;
+    esac
+done
 
-if [ "${1:-}" != "--skip-wrk" ] && ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if ! $skip_wrk && ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     e2e_log "installing wrk"
     { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1 || e2e_warn "could not install wrk; its figure is skipped"
 fi

@@ -19,6 +19,7 @@ from sandbox.common.app_factory import create_service_app
 from sandbox.settings import get_settings
 
 log = logging.getLogger("sandbox.budapp")
+SEED_LOCK = 7_019_083  # advisory lock id: one budapp worker seeds at a time
 
 
 async def seed_super_user(app: FastAPI) -> None:
@@ -52,13 +53,16 @@ async def start(app: FastAPI) -> None:
     app.state.endpoints = Endpoints(app.state.pool)
     app.state.credentials = Credentials(app.state.pool)
     app.state.dapr = DaprInvoker(settings.url("dapr"))
-    await catalog.seed(app.state.pool)
     app.state.blacklist = JWTBlacklist(settings.url("dapr"))
     app.state.keycloak = KeycloakStandIn(
-        app.state.pool, app.state.redis, issuer=f"{settings.url('budapp')}/realms/bud", key=SigningKey.generate(),
+        app.state.pool, app.state.redis, issuer=f"{settings.url('budapp')}/realms/bud",
+        key=await SigningKey.shared(app.state.redis),
         access_lifespan=settings.access_token_lifespan, refresh_lifespan=settings.refresh_token_lifespan,
     )
-    await seed_super_user(app)
+    async with app.state.pool.acquire() as lock, lock.transaction():
+        await lock.execute("SELECT pg_advisory_xact_lock($1)", SEED_LOCK)
+        await catalog.seed(app.state.pool)
+        await seed_super_user(app)
 
 
 async def stop(app: FastAPI) -> None:

@@ -18,9 +18,11 @@ from uuid import UUID, uuid4
 import asyncpg
 import jwt
 import redis.asyncio as redis
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 SESSION_KEY = "sandbox:keycloak:session:{}"
+REALM_KEY = "sandbox:keycloak:realm-key"  # the realm's signing key, shared by every budapp process
 AUDIENCE = "account"
 CLIENT_ID = "bud-client"
 SCOPE = "openid profile email roles"
@@ -38,15 +40,23 @@ class TokenInvalid(Exception):
     pass
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
+# scrypt cost of new hashes: low, because every test user logs in and the sandbox shares two cores with
+# the suite. Stored as "scrypt$<n>$<salt>$<digest>"; hashes without the prefix were made with n = 4096.
+SCRYPT_N = 2**10
+LEGACY_SCRYPT_N = 2**12
+
+
+def hash_password(password: str, salt: bytes | None = None, n: int = SCRYPT_N) -> str:
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**12, r=8, p=1)
-    return f"{salt.hex()}${digest.hex()}"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1)
+    return f"scrypt${n}${salt.hex()}${digest.hex()}"
 
 
 def password_matches(password: str, stored: str) -> bool:
-    salt, _ = stored.split("$", 1)
-    return hmac.compare_digest(hash_password(password, bytes.fromhex(salt)), stored)
+    parts = stored.split("$")
+    n, salt, digest = (int(parts[1]), parts[2], parts[3]) if parts[0] == "scrypt" else (LEGACY_SCRYPT_N, *parts)
+    computed = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=n, r=8, p=1)
+    return hmac.compare_digest(computed.hex(), digest)
 
 
 @dataclass
@@ -61,6 +71,21 @@ class SigningKey:
     def generate(cls) -> "SigningKey":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return cls(kid=secrets.token_hex(8), private_key=key, public_key=key.public_key())
+
+    @classmethod
+    async def shared(cls, store: redis.Redis) -> "SigningKey":
+        """The realm's key as kept in Redis; the first process to start creates it (like Keycloak's realm keys,
+        it outlives restarts, so every budapp worker signs and checks tokens with the same key)."""
+        stored = await store.get(REALM_KEY)
+        if stored is None:
+            candidate = cls.generate()
+            pem = candidate.private_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+            await store.set(REALM_KEY, json.dumps({"kid": candidate.kid, "pem": pem}), nx=True)
+            stored = await store.get(REALM_KEY)
+        record = json.loads(stored)
+        private_key = serialization.load_pem_private_key(record["pem"].encode(), password=None)
+        return cls(kid=record["kid"], private_key=private_key, public_key=private_key.public_key())
 
 
 class KeycloakStandIn:

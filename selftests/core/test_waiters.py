@@ -54,8 +54,22 @@ async def test_backoff_grows_to_the_maximum(monkeypatch):
 
     monkeypatch.setattr("helpers.waiters.asyncio.sleep", fake_sleep)
     probe, _ = counter([0] * 6 + [1])
-    await poll_until(probe, bool, description="x", timeout=60, interval=0.1, max_interval=0.3, backoff=2)
+    await poll_until(probe, bool, description="x", timeout=60, interval=0.1, max_interval=0.3, backoff=2, jitter=0)
     assert delays == [0.1, 0.2, 0.3, 0.3, 0.3, 0.3]
+
+
+async def test_pauses_are_jittered_within_the_interval(monkeypatch):
+    """A pause lies between (1 - jitter) and 1 times the interval, and pauses differ."""
+    delays = []
+
+    async def fake_sleep(seconds):
+        delays.append(seconds)
+
+    monkeypatch.setattr("helpers.waiters.asyncio.sleep", fake_sleep)
+    probe, _ = counter([0] * 40 + [1])
+    await poll_until(probe, bool, description="x", timeout=60, interval=0.3, max_interval=0.3, jitter=0.5)
+    assert all(0.15 <= d <= 0.3 for d in delays), delays
+    assert len({round(d, 4) for d in delays}) > 10, "pauses should not repeat the same length"
 
 
 def record(status, events=None):
