@@ -182,3 +182,13 @@ CREATE TABLE IF NOT EXISTS endpoint (
     created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
     modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
 );
+
+-- Lookups on every request path. The database outlives runs (soft-deleted rows stay), so without
+-- these each run would scan more rows than the one before.
+CREATE INDEX IF NOT EXISTS user_email_ci ON "user" (lower(email));
+CREATE INDEX IF NOT EXISTS project_user_association_user ON project_user_association (user_id);
+CREATE INDEX IF NOT EXISTS project_name_ci ON project (lower(name)) WHERE status = 'active';
+CREATE INDEX IF NOT EXISTS model_name_ci ON model (lower(name)) WHERE status = 'active';
+CREATE INDEX IF NOT EXISTS workflow_creator ON workflow (created_by, status);
+CREATE INDEX IF NOT EXISTS endpoint_project ON endpoint (project_id);
+CREATE INDEX IF NOT EXISTS endpoint_name ON endpoint (name);
