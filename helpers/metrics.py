@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from helpers.api_client import APIClient
-from helpers.config import get_settings
-from helpers.waiters import poll_until
+from helpers.waiters import configured_polling, poll_until
 
 
 class MetricsAPI:
@@ -24,7 +23,6 @@ class MetricsAPI:
 
     async def wait_for_inference(self, inference_id: str, since: datetime, timeout: float | None = None, **filters: Any) -> dict:
         """The recorded inference ``inference_id`` (filters narrow the listing), once budmetrics shows it."""
-        settings = get_settings()
 
         async def probe() -> list[dict[str, Any]]:
             return (await self.inferences(since, **filters))["items"]
@@ -32,8 +30,7 @@ class MetricsAPI:
         items = await poll_until(
             probe, lambda rows: any(r["inference_id"] == inference_id for r in rows),
             description=f"inference {inference_id} to show in budmetrics ({filters or 'no filter'})",
-            timeout=timeout or settings.timeouts.workflow, interval=settings.timeouts.poll_interval,
-            max_interval=settings.timeouts.poll_max_interval,
+            **configured_polling(timeout),
             describe=lambda rows: f"{len(rows)} inference(s): {[r['inference_id'] for r in rows][:5]}",
         )
         return next(r for r in items if r["inference_id"] == inference_id)
@@ -49,7 +46,6 @@ async def wait_for_recorded_inferences(clickhouse: Any, endpoint_id: str, count:
 
     Fails as soon as there are more rows than requests answered (an inference recorded twice).
     """
-    settings = get_settings()
 
     async def probe() -> int:
         return clickhouse.query(
@@ -58,8 +54,7 @@ async def wait_for_recorded_inferences(clickhouse: Any, endpoint_id: str, count:
 
     return await poll_until(
         probe, lambda rows: rows == count, description=f"{count} inference row(s) of endpoint {endpoint_id} in ClickHouse",
-        timeout=settings.timeouts.workflow, interval=settings.timeouts.poll_interval,
-        max_interval=settings.timeouts.poll_max_interval,
+        **configured_polling(),
         failed=lambda rows: f"{rows} rows for {count} answered requests" if rows > count else None,
         describe=lambda rows: f"{rows} row(s)",
     )

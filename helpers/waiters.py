@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
 
+from helpers.config import get_settings
+
 T = TypeVar("T")
 
 
@@ -27,6 +29,13 @@ class WaitTimeout(AssertionError):
 
 class WaitFailed(AssertionError):
     """The awaited thing reached a state it cannot come back from."""
+
+
+def configured_polling(timeout: float | None = None) -> dict[str, float]:
+    """``poll_until``'s timeout and intervals from the configuration (``timeout`` replaces the workflow timeout)."""
+    timeouts = get_settings().timeouts
+    return {"timeout": timeout or timeouts.workflow, "interval": timeouts.poll_interval,
+            "max_interval": timeouts.poll_max_interval}
 
 
 @dataclass

@@ -14,7 +14,7 @@ from helpers.api_client import APIClient
 from helpers.config import get_settings
 from helpers.diagnostics import remember_workflow
 from helpers.masking import mask_text
-from helpers.waiters import PollStats, poll_until
+from helpers.waiters import PollStats, configured_polling, poll_until
 
 FINAL_FAILURE = "failed"
 
@@ -99,7 +99,6 @@ async def wait_for_recommended_clusters(client: APIClient, token: str, workflow_
 
     Stops at once when a simulation step reports FAILED in the workflow record.
     """
-    settings = get_settings()
 
     async def probe() -> dict[str, Any]:
         ranked = await client.get(f"/clusters/recommended/{workflow_id}", token=token)
@@ -110,8 +109,7 @@ async def wait_for_recommended_clusters(client: APIClient, token: str, workflow_
     result = await poll_until(
         probe, lambda seen: seen["recommended"].get("status") == "success",
         description=f"cluster recommendations of deployment workflow {workflow_id}",
-        timeout=timeout or settings.timeouts.workflow, interval=settings.timeouts.poll_interval,
-        max_interval=settings.timeouts.poll_max_interval,
+        **configured_polling(timeout),
         failed=lambda seen: downstream_failure(seen["record"]),
         describe=lambda seen: f"recommendations status={seen['recommended'].get('status')}; {summarise(seen['record'])}",
     )

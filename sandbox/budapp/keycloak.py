@@ -46,17 +46,19 @@ SCRYPT_N = 2**10
 LEGACY_SCRYPT_N = 2**12
 
 
-def hash_password(password: str, salt: bytes | None = None, n: int = SCRYPT_N) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1)
-    return f"scrypt${n}${salt.hex()}${digest.hex()}"
+def _scrypt(password: str, salt: bytes, n: int) -> str:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1).hex()
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    return f"scrypt${SCRYPT_N}${salt.hex()}${_scrypt(password, salt, SCRYPT_N)}"
 
 
 def password_matches(password: str, stored: str) -> bool:
     parts = stored.split("$")
     n, salt, digest = (int(parts[1]), parts[2], parts[3]) if parts[0] == "scrypt" else (LEGACY_SCRYPT_N, *parts)
-    computed = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=n, r=8, p=1)
-    return hmac.compare_digest(computed.hex(), digest)
+    return hmac.compare_digest(_scrypt(password, bytes.fromhex(salt), n), digest)
 
 
 @dataclass

@@ -133,7 +133,7 @@ async def infer(request: Request, path: str):
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     if "inference_rows_not_written" not in faults:
         record_inference(state, answer, body, target, record, provider, upstream_model, KINDS[path],
-                               arrived, elapsed_ms)
+                         arrived, elapsed_ms)
     return answer
 
 

@@ -9,6 +9,7 @@ publishes one notification per step — and a final ``results`` — to the
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -21,14 +22,10 @@ PUBSUB = "pubsub-redis"
 TOPIC = "budAppMessages"
 
 
-_sidecars: dict[str, PooledHTTP] = {}
-
-
+@functools.cache
 def sidecar_client(dapr_url: str) -> PooledHTTP:
     """The process's pooled client of its sidecar (a client per publish would open a connection each time)."""
-    if dapr_url not in _sidecars:
-        _sidecars[dapr_url] = PooledHTTP(dapr_url, timeout=10)
-    return _sidecars[dapr_url]
+    return PooledHTTP(dapr_url, timeout=10)
 
 
 class StepFailed(Exception):

@@ -26,9 +26,6 @@ class Answer:
     content: bytes
     content_type: str | None = None
 
-    def json(self) -> Any:
-        return jsonlib.loads(self.content) if self.content else None
-
     @property
     def text(self) -> str:
         return self.content.decode("utf-8", "replace")
