@@ -41,6 +41,10 @@ def workflow_section(since: float) -> str | None:
     return "\n".join(f"{wid}: {summary}" for wid, summary in seen) or None
 
 
+# deployments whose services are processes of this machine, logging under .e2e-state/sandbox/logs
+LOCAL_DEPLOYMENTS = ("sandbox", "source")
+
+
 class ServiceLogs:
     """Log excerpts of the deployment for a test's time window."""
 
@@ -50,12 +54,12 @@ class ServiceLogs:
 
     def mark(self) -> dict[str, int]:
         """Where each sandbox log ends now (other deployments are asked by time instead)."""
-        if self.deployment != "sandbox" or not self.sandbox_logs.is_dir():
+        if self.deployment not in LOCAL_DEPLOYMENTS or not self.sandbox_logs.is_dir():
             return {}
         return {p.name: p.stat().st_size for p in self.sandbox_logs.glob("*.log")}
 
     def section(self, marks: dict[str, int], since: float) -> str | None:
-        if self.deployment == "sandbox":
+        if self.deployment in LOCAL_DEPLOYMENTS:
             parts = [self._sandbox_excerpt(path, marks.get(path.name, 0)) for path in sorted(self.sandbox_logs.glob("*.log"))]
         else:
             parts = [self._cluster_excerpt(since)]

@@ -7,7 +7,8 @@
 
 State under $E2E_STATE_DIR (default .e2e-state): sandbox/pids/<service>.pid,
 sandbox/logs/<service>.log, deployment.env (service URLs for the suite),
-credentials.env (the super user) and sandbox/control.env (the fault switch token).
+credentials.env (the super user), sandbox/control.env (the fault switch token) and
+sandbox/keycloak.env (the Keycloak stand-in's admin password, source mode).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import httpx
 from sandbox.settings import SUITE_ROOT, SandboxSettings
 
 START_TIMEOUT = float(os.environ.get("SANDBOX_START_TIMEOUT", "60"))
+# the real budapp imports for ~10 s, seeds Keycloak and opens its workflow stream before it serves
+REAL_START_TIMEOUT = float(os.environ.get("SANDBOX_BUDAPP_START_TIMEOUT", "180"))
 STOP_TIMEOUT = 10.0
 
 
@@ -38,6 +41,14 @@ class Service:
     name: str
     command: tuple[str, ...]
     health_path: str
+    # real: the platform's own code (source mode) rather than this sandbox's stand-in; it starts after the
+    # stand-ins it depends on, from its checkout, and is given longer to become healthy
+    real: bool = False
+    cwd: Path = SUITE_ROOT
+
+    @property
+    def kind(self) -> str:
+        return "real" if self.real else "stand-in"
 
     def url(self, settings: SandboxSettings) -> str:
         return settings.url(self.name)
@@ -49,14 +60,32 @@ def uvicorn(module: str, settings: SandboxSettings, name: str, workers: int = 1)
             "--log-level", "warning", "--no-access-log", *(("--workers", str(workers)) if workers > 1 else ()))
 
 
+def budapp_service(settings: SandboxSettings) -> Service:
+    if settings.source_mode:
+        from sandbox import source_mode
+
+        return Service("budapp", source_mode.command(settings), "/health", real=True,
+                       cwd=source_mode.service_dir(settings))
+    return Service("budapp", uvicorn("sandbox.budapp.app", settings, "budapp", settings.budapp_workers), "/health")
+
+
 def services(settings: SandboxSettings) -> list[Service]:
-    """Every process of the sandbox, ClickHouse first (the gateway's health depends on it)."""
+    """Every process of the sandbox, ClickHouse first (the gateway's health depends on it).
+
+    In source mode the real budapp also needs what a cluster gives it: Keycloak, BudConnect and budnotify.
+    """
     clickhouse = (sys.executable, "-m", "sandbox.clickhouse.server", "--host", settings.host,
                   "--port", str(settings.clickhouse_port), "--path", str(settings.sandbox_dir / "clickhouse"))
+    for_real_budapp = [
+        Service("keycloak", uvicorn("sandbox.keycloak.app", settings, "keycloak"), "/realms/master"),
+        Service("budconnect", uvicorn("sandbox.budconnect.app", settings, "budconnect"), "/health"),
+        Service("budnotify", uvicorn("sandbox.budnotify.app", settings, "budnotify"), "/health"),
+    ] if settings.source_mode else []
     return [
         Service("clickhouse", clickhouse, "/ping"),
         Service("dapr", uvicorn("sandbox.dapr.sidecar", settings, "dapr"), "/v1.0/healthz"),
-        Service("budapp", uvicorn("sandbox.budapp.app", settings, "budapp", settings.budapp_workers), "/health"),
+        *for_real_budapp,
+        budapp_service(settings),
         Service("budcluster", uvicorn("sandbox.budcluster.app", settings, "budcluster"), "/health"),
         Service("budsim", uvicorn("sandbox.budsim.app", settings, "budsim"), "/health"),
         Service("budmodel", uvicorn("sandbox.budmodel.app", settings, "budmodel"), "/health"),
@@ -87,26 +116,38 @@ def strong_password() -> str:
     return f"Sb{core}7!"
 
 
-def secrets_of(settings: SandboxSettings) -> tuple[str, str, str]:
-    """(super user email, password, fault-switch token): generated once, reused after."""
+def secrets_of(settings: SandboxSettings) -> tuple[str, str, str, str]:
+    """(super user email, password, fault-switch token, Keycloak admin password): generated once, reused after."""
     credentials = read_env_file(settings.state_dir / "credentials.env")
     control = read_env_file(settings.sandbox_dir / "control.env")
     email = settings.super_user_email
     password = settings.super_user_password or credentials.get("E2E_ADMIN_PASSWORD") or strong_password()
     token = settings.admin_token or control.get("E2E_SANDBOX_ADMIN_TOKEN") or secrets.token_urlsafe(24)
+    keycloak_file = settings.sandbox_dir / "keycloak.env"
+    keycloak = (getattr(settings, "keycloak_admin_password", "")
+                or read_env_file(keycloak_file).get("SANDBOX_KEYCLOAK_ADMIN_PASSWORD") or strong_password())
     write_private(settings.state_dir / "credentials.env", {"E2E_ADMIN_EMAIL": email, "E2E_ADMIN_PASSWORD": password})
     write_private(settings.sandbox_dir / "control.env", {"E2E_SANDBOX_ADMIN_TOKEN": token})
-    return email, password, token
+    write_private(keycloak_file, {"SANDBOX_KEYCLOAK_ADMIN_PASSWORD": keycloak})
+    return email, password, token, keycloak
 
 
 def write_deployment_env(settings: SandboxSettings) -> None:
+    mode = "source" if settings.source_mode else "sandbox"
     lines = {
-        "E2E_DEPLOYMENT": "sandbox", "E2E_PROFILE": "sandbox",
+        "E2E_DEPLOYMENT": mode, "E2E_PROFILE": mode,
         **{f"E2E_{name.upper()}_URL": settings.url(name)
            for name in ("budapp", "budcluster", "budsim", "budmodel", "budgateway", "budmetrics", "dapr")},
         "E2E_POSTGRES_DSN": settings.postgres_dsn, "E2E_REDIS_URL": settings.redis_url,
         "E2E_CLICKHOUSE_URL": settings.url("clickhouse"),
     }
+    if settings.source_mode:
+        from sandbox import source_mode
+
+        lines |= {"E2E_POSTGRES_DSN": source_mode.database_dsn(settings),
+                  "E2E_KEYCLOAK_URL": settings.url("keycloak"),
+                  "E2E_BUDAPP_SOURCE": str(settings.budapp_source),
+                  "E2E_BUDAPP_COMMIT": source_mode.checkout_commit(Path(settings.budapp_source))}
     path = settings.state_dir / "deployment.env"
     path.write_text("# Written by the sandbox launcher; removed by its stop.\n"
                     + "".join(f"{k}={v}\n" for k, v in lines.items()))
@@ -152,7 +193,8 @@ async def healthy(client: httpx.AsyncClient, settings: SandboxSettings, service:
 
 
 async def wait_healthy(settings: SandboxSettings, pending: list[Service]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+    timeout = REAL_START_TIMEOUT if any(s.real for s in pending) else START_TIMEOUT
+    deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
         while pending:
             checks = await asyncio.gather(*(healthy(client, settings, s) for s in pending))
@@ -161,7 +203,7 @@ async def wait_healthy(settings: SandboxSettings, pending: list[Service]) -> Non
                 if running_pid(settings, service) is None:
                     fail(settings, service, "exited during start-up")
             if pending and time.monotonic() > deadline:
-                fail(settings, pending[0], f"did not become healthy within {START_TIMEOUT:.0f}s")
+                fail(settings, pending[0], f"did not become healthy within {timeout:.0f}s")
             if pending:
                 await asyncio.sleep(0.1)
 
@@ -176,16 +218,14 @@ def fail(settings: SandboxSettings, service: Service, why: str) -> None:
 # -- commands --------------------------------------------------------------------
 
 
-async def prepare_stores(settings: SandboxSettings) -> None:
-    """The PostgreSQL database exists, Redis answers; one readable line otherwise."""
+async def create_database(settings: SandboxSettings, dsn: str) -> None:
+    """The database of this DSN exists; one readable line when PostgreSQL does not answer."""
     import asyncpg
-    import redis.asyncio as redis
 
-    target = urlparse(settings.postgres_dsn)
+    target = urlparse(dsn)
     database = target.path.lstrip("/")
-    admin_dsn = settings.postgres_dsn.rsplit("/", 1)[0] + "/postgres"
     try:
-        connection = await asyncpg.connect(admin_dsn, timeout=5)
+        connection = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres", timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
         raise SystemExit(f"ERROR: PostgreSQL is unreachable at {target.hostname}:{target.port} ({exc}); "
                          "start it (./scripts/setup-local.sh does) or set SANDBOX_POSTGRES_DSN") from None
@@ -194,6 +234,13 @@ async def prepare_stores(settings: SandboxSettings) -> None:
             await connection.execute(f'CREATE DATABASE "{database}"')
     finally:
         await connection.close()
+
+
+async def prepare_stores(settings: SandboxSettings) -> None:
+    """The PostgreSQL database exists, Redis answers; one readable line otherwise."""
+    import redis.asyncio as redis
+
+    await create_database(settings, settings.postgres_dsn)
     client = redis.from_url(settings.redis_url, socket_connect_timeout=5)
     try:
         await client.ping()
@@ -222,7 +269,7 @@ def spawn(settings: SandboxSettings, service: Service, env: dict[str, str]) -> N
     log.parent.mkdir(parents=True, exist_ok=True)
     pid_file(settings, service).parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
-        process = subprocess.Popen(service.command, cwd=SUITE_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(service.command, cwd=service.cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     pid_file(settings, service).write_text(str(process.pid))
 
@@ -232,14 +279,18 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
 
     started = time.monotonic()
     asyncio.run(prepare_stores(settings))
-    email, password, token = secrets_of(settings)
+    email, password, token, keycloak_password = secrets_of(settings)
     env = {**os.environ, "SANDBOX_SUPER_USER_EMAIL": email, "SANDBOX_SUPER_USER_PASSWORD": password,
-           "SANDBOX_ADMIN_TOKEN": token, "E2E_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"}
+           "SANDBOX_ADMIN_TOKEN": token, "SANDBOX_KEYCLOAK_ADMIN_PASSWORD": keycloak_password,
+           "E2E_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"}
     everything = services(settings)
     missing = [s for s in everything if running_pid(settings, s) is None]
-    for service in missing:
-        spawn(settings, service, env)
-    asyncio.run(wait_healthy(settings, everything))
+    # stand-ins first: the real budapp seeds Keycloak and opens its Dapr workflow stream while starting
+    for phase in ([s for s in missing if not s.real], [s for s in missing if s.real]):
+        for service in phase:
+            spawn(settings, service, real_environment(settings, env, email, password, keycloak_password)
+                  if service.real else env)
+        asyncio.run(wait_healthy(settings, [s for s in everything if s in phase or not s.real]))
     asyncio.run(apply_faults(settings, parse_fault_list(faults if faults is not None else settings.faults)))
     write_deployment_env(settings)
     if missing:
@@ -249,8 +300,27 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
         print("sandbox already running and healthy")
 
 
+def real_environment(settings: SandboxSettings, env: dict[str, str], email: str, password: str,
+                     keycloak_password: str) -> dict[str, str]:
+    """The real budapp's environment, after its database is migrated to head."""
+    from sandbox import source_mode
+
+    asyncio.run(create_database(settings, source_mode.database_dsn(settings)))
+    budapp_env = source_mode.environment(settings, env, email, password, keycloak_password)
+    source_mode.migrate(settings, budapp_env, settings.sandbox_dir / "logs" / "budapp-migrate.log")
+    return budapp_env
+
+
+def started_services(settings: SandboxSettings) -> list[Service]:
+    """What has a pid file, whatever mode started it (a failed source-mode start leaves stand-ins behind)."""
+    known = {s.name: s for s in services(settings)}
+    pids = sorted((settings.sandbox_dir / "pids").glob("*.pid"))
+    return [known.get(p.stem) or Service(p.stem, (), "") for p in pids]
+
+
 def stop(settings: SandboxSettings) -> None:
-    stopping = [(s, pid) for s in services(settings) if (pid := running_pid(settings, s))]
+    everything = started_services(settings)
+    stopping = [(s, pid) for s in everything if (pid := running_pid(settings, s))]
     for _, pid in stopping:
         try:
             os.killpg(pid, signal.SIGTERM)
@@ -262,7 +332,7 @@ def stop(settings: SandboxSettings) -> None:
             time.sleep(0.05)
         if running_pid(settings, service):
             os.killpg(pid, signal.SIGKILL)
-    for service in services(settings):
+    for service in everything:
         pid_file(settings, service).unlink(missing_ok=True)
     (settings.state_dir / "deployment.env").unlink(missing_ok=True)
     print(f"sandbox stopped ({len(stopping)} process(es))")
@@ -277,7 +347,8 @@ def status(settings: SandboxSettings) -> int:
     for service, ok in zip(services(settings), asyncio.run(check())):
         pid = running_pid(settings, service)
         down += not ok
-        print(f"{service.name:<11} {service.url(settings):<26} {'up' if ok else 'DOWN':<5} pid {pid or '-'}")
+        print(f"{service.name:<11} {service.url(settings):<26} {'up' if ok else 'DOWN':<5} {service.kind:<8} "
+              f"pid {pid or '-'}")
     return 1 if down else 0
 
 
@@ -286,7 +357,8 @@ def faults_command(settings: SandboxSettings, action: str, names: list[str]) -> 
     if not token:
         raise SystemExit("ERROR: no sandbox control token; start the sandbox first (./scripts/setup-local.sh)")
     headers = {"X-Sandbox-Admin-Token": token}
-    url = settings.url("budapp") + "/sandbox/faults"
+    # every stand-in serves the switch; the real budapp (source mode) does not
+    url = settings.url("budcluster" if settings.source_mode else "budapp") + "/sandbox/faults"
     try:
         if action == "list":
             response = httpx.get(url, headers=headers, timeout=5)
@@ -304,6 +376,15 @@ def faults_command(settings: SandboxSettings, action: str, names: list[str]) -> 
     return 0
 
 
+def recorded_source_mode() -> dict[str, str]:
+    """The checkout scripts/setup-source.sh chose, so that stop and status see the same services."""
+    if os.environ.get("SANDBOX_BUDAPP_SOURCE"):
+        return {}
+    state = Path(os.environ.get("E2E_STATE_DIR") or SUITE_ROOT / ".e2e-state")
+    recorded = read_env_file(state / "sandbox" / "source.env")
+    return {k.removeprefix("SANDBOX_").lower(): v for k, v in recorded.items() if k.startswith("SANDBOX_BUDAPP_")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.launcher", description="The local bud-stack sandbox")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -315,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     faults_parser.add_argument("action", choices=["list", "set", "clear"])
     faults_parser.add_argument("names", nargs="*")
     options = parser.parse_args(argv)
-    settings = SandboxSettings()
+    settings = SandboxSettings(**recorded_source_mode())
     if options.command == "start":
         start(settings, options.faults)
     elif options.command == "stop":

@@ -26,7 +26,17 @@ class SandboxSettings(BaseSettings):
     budmetrics_port: int = 19005
     budgateway_port: int = 19000
     dapr_port: int = 19500
+    dapr_grpc_port: int = 19501
     clickhouse_port: int = 18123
+    # stand-ins that only the real budapp needs (source mode): Keycloak, BudConnect, budnotify
+    keycloak_port: int = 19080
+    budconnect_port: int = 19010
+    budnotify_port: int = 19006
+
+    # source mode: the bud-runtime checkout whose services/budapp runs instead of the stand-in,
+    # and the Python of the venv it is installed in (scripts/setup-source.sh sets both)
+    budapp_source: Path | None = None
+    budapp_python: str = ""
 
     # budapp processes behind its port (they share the realm key through Redis); more help only when
     # the machine has cores to spare for many parallel test workers
@@ -50,6 +60,10 @@ class SandboxSettings(BaseSettings):
 
     def url(self, service: str) -> str:
         return f"http://{self.host}:{getattr(self, f'{service}_port')}"
+
+    @property
+    def source_mode(self) -> bool:
+        return self.budapp_source is not None
 
     @property
     def sandbox_dir(self) -> Path:

@@ -2,18 +2,22 @@
 # Bring up a bud-stack deployment for the E2E suite, choosing how from what this
 # machine has, then run the matching scripts/setup-<mode>.sh.
 #
-# Usage: ./scripts/setup.sh [--mode auto|k3d|kind|existing|compose|sandbox] [--dry-run]
-#                           [--help] [-- ARGS passed to the chosen script]
+# Usage: ./scripts/setup.sh [--mode auto|k3d|kind|existing|compose|source|sandbox] [--source DIR]
+#                           [--dry-run] [--help] [-- ARGS passed to the chosen script]
 #
-#   --mode MODE  deployment to set up (default: $E2E_SETUP_MODE, else auto)
-#   --dry-run    print the mode, the reason and the command, and run nothing
-#   -h, --help   show this help
+#   --mode MODE   deployment to set up (default: $E2E_SETUP_MODE, else auto)
+#   --source DIR  a bud-runtime checkout: source mode runs its budapp (the default mode with it),
+#                 k3d, kind and compose build their images from it
+#   --dry-run     print the mode, the reason and the command, and run nothing
+#   -h, --help    show this help
 #
 # auto picks the first that works, in this order:
 #   k3d       k3d is on PATH and 'docker info' succeeds      -> setup-k3d.sh
 #   kind      kind is on PATH and 'docker info' succeeds     -> setup-kind.sh
 #   existing  'kubectl cluster-info' answers within 5s        -> setup-existing-cluster.sh
 #   compose   'docker compose version' and 'docker info' work -> setup-compose.sh
+#   source    a bud-runtime checkout is named: --source, $BUD_RUNTIME_DIR, or this suite
+#             sits in one as tests/e2e                        -> setup-source.sh
 #   sandbox   otherwise: local processes                      -> setup-local.sh
 # E2E_SCRIPTS_DIR changes where the setup-<mode>.sh scripts are looked up.
 set -euo pipefail
@@ -21,12 +25,20 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/cluster.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
+# shellcheck source=lib/source.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/source.sh"
 
 mode="${E2E_SETUP_MODE:-auto}"
 dry_run=false
+source_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --mode) cluster_option_value "$1" "${2:-}"; mode="$2"; shift 2 ;;
+        --source)
+            cluster_option_value "$1" "${2:-}"
+            source_args=(--source "$2")
+            [ "$mode" = auto ] && mode=source
+            shift 2 ;;
         --dry-run) dry_run=true; shift ;;
         -h | --help) cluster_print_usage "$0"; exit 0 ;;
         --) shift; break ;;
@@ -84,6 +96,17 @@ detect_mode() {
         fi
     fi
     if [ "$mode" = auto ]; then
+        local checkout
+        checkout="$(source_named_checkout)"
+        if [ -n "$checkout" ] && source_is_checkout "$checkout"; then
+            mode=source reason="a bud-runtime checkout is at $checkout: its budapp runs, stand-ins for the rest"
+        elif [ -n "$checkout" ]; then
+            skipped+=("source: $checkout is not a bud-runtime checkout")
+        else
+            skipped+=("source: no bud-runtime checkout named (--source or BUD_RUNTIME_DIR)")
+        fi
+    fi
+    if [ "$mode" = auto ]; then
         mode=sandbox reason="no container runtime or cluster found"
     fi
     if [ ${#skipped[@]} -gt 0 ]; then
@@ -93,11 +116,11 @@ detect_mode() {
     fi
 }
 
-reason="chosen with --mode or E2E_SETUP_MODE"
+reason="chosen with --mode, --source or E2E_SETUP_MODE"
 case "$mode" in
     auto) detect_mode ;;
-    k3d | kind | existing | compose | sandbox) ;;
-    *) cluster_usage_error "unknown mode '$mode' (choose auto, k3d, kind, existing, compose or sandbox)" ;;
+    k3d | kind | existing | compose | source | sandbox) ;;
+    *) cluster_usage_error "unknown mode '$mode' (choose auto, k3d, kind, existing, compose, source or sandbox)" ;;
 esac
 
 case "$mode" in
@@ -108,6 +131,8 @@ esac
 scripts_dir="${E2E_SCRIPTS_DIR:-$E2E_ROOT/scripts}"
 
 e2e_log "setup mode: $mode - $reason"
+# the checkout goes to the chosen script: source mode runs its budapp, k3d/kind/compose build images from it
+[ ${#source_args[@]} -eq 0 ] || set -- "${source_args[@]}" "$@"
 if $dry_run; then
     printf 'would run: %s/%s' "$scripts_dir" "$script"
     [ $# -eq 0 ] || printf ' %q' "$@"

@@ -2,7 +2,7 @@
 # Take down the deployment the last ./scripts/setup.sh brought up (as recorded in
 # .e2e-state/deployment.env) by running the matching scripts/teardown-<mode>.sh.
 #
-# Usage: ./scripts/teardown.sh [--mode k3d|kind|existing|compose|sandbox] [--dry-run]
+# Usage: ./scripts/teardown.sh [--mode k3d|kind|existing|compose|source|sandbox] [--dry-run]
 #                              [--help] [-- ARGS passed to the teardown script]
 #
 #   --mode MODE  tear down this deployment whatever is recorded
@@ -44,10 +44,10 @@ if [ -z "$mode" ]; then
 fi
 
 case "$mode" in
-    k3d | kind | compose) script="teardown-$mode.sh" ;;
+    k3d | kind | compose | source) script="teardown-$mode.sh" ;;
     existing) script=teardown-existing-cluster.sh ;;
     sandbox) script=teardown-local.sh ;;
-    *) cluster_usage_error "unknown mode '$mode' (choose k3d, kind, existing, compose or sandbox)" ;;
+    *) cluster_usage_error "unknown mode '$mode' (choose k3d, kind, existing, compose, source or sandbox)" ;;
 esac
 scripts_dir="${E2E_SCRIPTS_DIR:-$E2E_ROOT/scripts}"
 
