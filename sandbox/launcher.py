@@ -45,6 +45,9 @@ class Service:
     # stand-ins it depends on, from its checkout, and is given longer to become healthy
     real: bool = False
     cwd: Path = SUITE_ROOT
+    # store: others write to it while starting (budmetrics and the gateway create their ClickHouse schema),
+    # so it is healthy before they are spawned
+    store: bool = False
 
     @property
     def kind(self) -> str:
@@ -82,7 +85,7 @@ def services(settings: SandboxSettings) -> list[Service]:
         Service("budnotify", uvicorn("sandbox.budnotify.app", settings, "budnotify"), "/health"),
     ] if settings.source_mode else []
     return [
-        Service("clickhouse", clickhouse, "/ping"),
+        Service("clickhouse", clickhouse, "/ping", store=True),
         Service("dapr", uvicorn("sandbox.dapr.sidecar", settings, "dapr"), "/v1.0/healthz"),
         *for_real_budapp,
         budapp_service(settings),
@@ -285,12 +288,11 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
            "E2E_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"}
     everything = services(settings)
     missing = [s for s in everything if running_pid(settings, s) is None]
-    # stand-ins first: the real budapp seeds Keycloak and opens its Dapr workflow stream while starting
-    for phase in ([s for s in missing if not s.real], [s for s in missing if s.real]):
+    for phase in start_phases(missing):
         for service in phase:
             spawn(settings, service, real_environment(settings, env, email, password, keycloak_password)
                   if service.real else env)
-        asyncio.run(wait_healthy(settings, [s for s in everything if s in phase or not s.real]))
+        asyncio.run(wait_healthy(settings, phase))
     asyncio.run(apply_faults(settings, parse_fault_list(faults if faults is not None else settings.faults)))
     write_deployment_env(settings)
     if missing:
@@ -298,6 +300,14 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
               f"logs in {settings.sandbox_dir / 'logs'}")
     else:
         print("sandbox already running and healthy")
+
+
+def start_phases(missing: list[Service]) -> list[list[Service]]:
+    """Stores first, then the other stand-ins, then real code: the real budapp seeds Keycloak and opens its
+    Dapr workflow stream while starting."""
+    phases = ([s for s in missing if s.store], [s for s in missing if not s.store and not s.real],
+              [s for s in missing if s.real])
+    return [phase for phase in phases if phase]
 
 
 def real_environment(settings: SandboxSettings, env: dict[str, str], email: str, password: str,

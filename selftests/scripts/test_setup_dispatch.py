@@ -17,7 +17,7 @@ from selftests.scripts.script_harness import (
 STAND_INS = (
     "setup-k3d.sh", "setup-kind.sh", "setup-existing-cluster.sh", "setup-compose.sh", "setup-local.sh",
     "teardown-k3d.sh", "teardown-kind.sh", "teardown-existing-cluster.sh", "teardown-compose.sh",
-    "teardown-local.sh",
+    "teardown-local.sh", "setup-source.sh", "teardown-source.sh",
 )
 
 
@@ -104,6 +104,35 @@ def test_sandbox_when_nothing_is_installed(script_env):
     assert script_env.calls() == []
 
 
+def make_budapp_checkout(script_env):
+    budapp = script_env.source / "services/budapp"
+    (budapp / "budapp").mkdir(parents=True)
+    (budapp / "budapp/main.py").write_text("")
+    (budapp / "requirements.txt").write_text("")
+
+
+def test_source_mode_before_the_sandbox_when_bud_runtime_dir_is_a_checkout(script_env):
+    make_budapp_checkout(script_env)
+    script_env.use_tools(tools=())
+    chosen, why = detected(script_env)
+    assert chosen == "setup-source.sh"
+    assert f"setup mode: source - a bud-runtime checkout is at {script_env.source}" in why
+
+
+def test_a_bud_runtime_dir_without_budapp_is_passed_over_for_the_sandbox(script_env):
+    script_env.use_tools(tools=())
+    chosen, why = detected(script_env)
+    assert chosen == "setup-local.sh"
+    assert f"source: {script_env.source} is not a bud-runtime checkout" in why
+
+
+def test_source_option_picks_source_mode_and_reaches_its_script(script_env, stand_ins):
+    result = script_env.run("setup.sh", "--source", "/some/checkout", "--", "--sdk", "/some/sdk")
+    assert result.returncode == 0, result
+    assert stand_ins.read_text() == "setup-source.sh --source /some/checkout --sdk /some/sdk\n"
+    assert script_env.calls() == []
+
+
 def test_docker_is_asked_only_once(script_env):
     script_env.use_tools(without=("k3d", "kubectl"))
     detected(script_env, FAKE_FAIL="docker info")
@@ -119,7 +148,7 @@ def test_auto_dispatches_to_the_chosen_script_with_the_extra_arguments(script_en
 
 @pytest.mark.parametrize("mode, script", [
     ("k3d", "setup-k3d.sh"), ("kind", "setup-kind.sh"), ("existing", "setup-existing-cluster.sh"),
-    ("compose", "setup-compose.sh"), ("sandbox", "setup-local.sh"),
+    ("compose", "setup-compose.sh"), ("source", "setup-source.sh"), ("sandbox", "setup-local.sh"),
 ])
 def test_explicit_mode_runs_its_script_without_detecting(script_env, stand_ins, mode, script):
     result = script_env.run("setup.sh", "--mode", mode, "--", "--skip-build")
@@ -164,7 +193,7 @@ def test_teardown_with_nothing_recorded_says_so(script_env, stand_ins):
 
 @pytest.mark.parametrize("mode, script", [
     ("k3d", "teardown-k3d.sh"), ("kind", "teardown-kind.sh"), ("existing", "teardown-existing-cluster.sh"),
-    ("compose", "teardown-compose.sh"), ("sandbox", "teardown-local.sh"),
+    ("compose", "teardown-compose.sh"), ("source", "teardown-source.sh"), ("sandbox", "teardown-local.sh"),
 ])
 def test_teardown_runs_the_recorded_modes_script(script_env, stand_ins, mode, script):
     record_deployment(script_env, mode)
