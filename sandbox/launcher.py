@@ -127,7 +127,7 @@ def secrets_of(settings: SandboxSettings) -> tuple[str, str, str, str]:
     password = settings.super_user_password or credentials.get("E2E_ADMIN_PASSWORD") or strong_password()
     token = settings.admin_token or control.get("E2E_SANDBOX_ADMIN_TOKEN") or secrets.token_urlsafe(24)
     keycloak_file = settings.sandbox_dir / "keycloak.env"
-    keycloak = (getattr(settings, "keycloak_admin_password", "")
+    keycloak = (settings.keycloak_admin_password
                 or read_env_file(keycloak_file).get("SANDBOX_KEYCLOAK_ADMIN_PASSWORD") or strong_password())
     write_private(settings.state_dir / "credentials.env", {"E2E_ADMIN_EMAIL": email, "E2E_ADMIN_PASSWORD": password})
     write_private(settings.sandbox_dir / "control.env", {"E2E_SANDBOX_ADMIN_TOKEN": token})

@@ -32,6 +32,9 @@ class SandboxSettings(BaseSettings):
     keycloak_port: int = 19080
     budconnect_port: int = 19010
     budnotify_port: int = 19006
+    # the Keycloak stand-in's master-realm admin (admin-cli password grant); the launcher generates the password
+    keycloak_admin_username: str = "admin"
+    keycloak_admin_password: str = ""
 
     # source mode: the bud-runtime checkout whose services/budapp runs instead of the stand-in,
     # and the Python of the venv it is installed in (scripts/setup-source.sh sets both)

@@ -112,7 +112,7 @@ def environment(settings: SandboxSettings, base: dict[str, str], super_email: st
         "DAPR_BASE_URL": settings.url("dapr"), "DAPR_HTTP_PORT": str(settings.dapr_port),
         "DAPR_GRPC_PORT": str(settings.dapr_grpc_port), "DAPR_HEALTH_TIMEOUT": "30",
         "KEYCLOAK_SERVER_URL": settings.url("keycloak"), "KEYCLOAK_REALM_NAME": "master",
-        "KEYCLOAK_ADMIN_USERNAME": getattr(settings, "keycloak_admin_username", "admin"),
+        "KEYCLOAK_ADMIN_USERNAME": settings.keycloak_admin_username,
         "KEYCLOAK_ADMIN_PASSWORD": keycloak_password, "KEYCLOAK_VERIFY_SSL": "false",
         "KEYCLOAK_ACCESS_TOKEN_LIFESPAN": str(settings.access_token_lifespan),
         "DEFAULT_REALM_NAME": REALM,

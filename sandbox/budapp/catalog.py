@@ -1,33 +1,19 @@
-"""Providers and the cloud-model catalog budapp syncs from BudConnect (seeded here)."""
+"""Providers and the cloud-model catalog budapp syncs from BudConnect: seeded here from the same catalogue file
+the BudConnect stand-in serves (``data/catalog/cloud-models.yaml``), as the sync would write them."""
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-PROVIDERS = [
-    ("OpenAI", "openai", "GPT models served by OpenAI", ["text", "embedding"]),
-    ("Anthropic", "anthropic", "Claude models served by Anthropic", ["text"]),
-    ("Hugging Face", "huggingface", "Open models from the Hugging Face Hub", ["text", "embedding"]),
-]
+from sandbox.common.catalog_data import providers
 
-CHAT = ["/v1/chat/completions"]
-EMBED = ["/v1/embeddings"]
-TEXT = ["text_input", "text_output"]
 
-CHAT_MODELS = {
-    "openai": ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4-turbo", "gpt-3.5-turbo",
-               "o3-mini", "o4-mini", "o1", "o3", "gpt-5-mini", "gpt-5-nano", "chatgpt-4o-latest"],
-    "anthropic": ["claude-3-5-haiku-latest", "claude-3-7-sonnet-latest", "claude-sonnet-4-0", "claude-opus-4-0"],
-}
-EMBEDDING_MODELS = {"openai": ["text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"]}
-
-CLOUD_MODELS = [
-    *((kind, uri, uri, TEXT, CHAT) for kind, uris in CHAT_MODELS.items() for uri in uris),
-    *((kind, uri, uri, ["text_input"], EMBED) for kind, uris in EMBEDDING_MODELS.items() for uri in uris),
-]
+def cloud_models(provider: dict[str, Any]) -> list[dict[str, Any]]:
+    return provider.get("models") or []
 
 
 def stable_id(*parts: str) -> UUID:
@@ -38,16 +24,22 @@ def stable_id(*parts: str) -> UUID:
 
 async def seed(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as connection, connection.transaction():
-        for name, kind, description, capabilities in PROVIDERS:
+        for provider in providers():
+            kind = provider["type"]
             await connection.execute(
                 "INSERT INTO provider (id, name, description, type, icon, capabilities) VALUES ($1,$2,$3,$4,$5,$6) "
-                "ON CONFLICT (type) DO NOTHING",
-                stable_id("provider", kind), name, description, kind, f"icons/providers/{kind}.png", capabilities,
+                "ON CONFLICT (type) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, "
+                "icon = EXCLUDED.icon, capabilities = EXCLUDED.capabilities",
+                stable_id("provider", kind), provider["name"], provider["description"], kind, provider["icon"],
+                provider["capabilities"],
             )
-        for kind, name, uri, modality, endpoints in CLOUD_MODELS:
-            await connection.execute(
-                "INSERT INTO cloud_model (id, name, description, modality, source, uri, provider_id, tags, tasks, "
-                "supported_endpoints) VALUES ($1,$2,$3,$4,$5,$6,$7,'[]','[]',$8) ON CONFLICT (uri, source) DO NOTHING",
-                stable_id("cloud_model", kind, uri), name, f"{name} by {kind}", modality, kind, uri,
-                stable_id("provider", kind), endpoints,
-            )
+            for model in cloud_models(provider):
+                uri = model["uri"]
+                # the sync names a model after the last part of its uri and sets no description, tags or tasks
+                await connection.execute(
+                    "INSERT INTO cloud_model (id, name, modality, source, uri, provider_id, supported_endpoints) "
+                    "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (uri, source) DO UPDATE SET name = EXCLUDED.name, "
+                    "modality = EXCLUDED.modality, supported_endpoints = EXCLUDED.supported_endpoints, description = NULL",
+                    stable_id("cloud_model", kind, uri), uri.split("/")[-1], model["modality"], kind, uri,
+                    stable_id("provider", kind), model["endpoints"],
+                )
