@@ -12,6 +12,7 @@ from helpers.masking import install_log_masking
 from helpers.report_masking import mask_report
 
 pytest_plugins = [
+    "fixtures.contract",  # before fixtures.services, which wires it into the budapp client
     "fixtures.services",
     "fixtures.auth",
     "fixtures.infrastructure",

@@ -15,7 +15,7 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -25,6 +25,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 HISTORY_SIZE = 25
+
+# told of every answered request (the response contract check listens here)
+ResponseObserver = Callable[[str, str, httpx.Response], None]
 
 SETUP_HINT = "start a deployment with ./scripts/setup.sh (check it with ./scripts/health-check.sh)"
 
@@ -96,6 +99,7 @@ class APIClient:
         token: str | None = None,
         env_var: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        observers: list[ResponseObserver] | None = None,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
@@ -104,6 +108,7 @@ class APIClient:
         self.retry_backoff = retry_backoff
         self.env_var = env_var or f"E2E_{service.upper()}_URL"
         self.history: deque[Exchange] = deque(maxlen=HISTORY_SIZE)
+        self.observers = list(observers or [])
         self._log = logging.getLogger(f"e2e.http.{service}")
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -172,6 +177,8 @@ class APIClient:
                 record.elapsed_ms = (time.perf_counter() - started) * 1000
                 record.response_content = response.content
                 self._log_exchange(record, merged_headers)
+                for observe in self.observers:
+                    observe(method, str(response.request.url), response)
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
                     return response
             await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
