@@ -15,6 +15,7 @@ from sandbox.budapp.endpoints_db import Credentials, Endpoints
 from sandbox.budapp.models_db import Catalog, Models
 from sandbox.budapp.workflows import Workflows
 from sandbox.budapp.keycloak import KeycloakStandIn, SigningKey
+from sandbox.budapp.operations import name_operations
 from sandbox.common.app_factory import create_service_app
 from sandbox.settings import get_settings
 
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
     app = create_service_app("budapp", settings=get_settings(), on_startup=start, on_shutdown=stop)
     for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes, events, cluster_routes, deployment_routes, playground_routes, local_routes):
         app.include_router(module.router)
+    name_operations(app)
     return app
 
 
