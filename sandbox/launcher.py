@@ -7,7 +7,7 @@
 
 State under $E2E_STATE_DIR (default .e2e-state): sandbox/pids/<service>.pid,
 sandbox/logs/<service>.log, deployment.env (service URLs for the suite),
-credentials.env (the super user), sandbox/control.env (the fault switch token) and
+credentials.env (the super user), sandbox/control.env (the fault switch token and budapp's app API token) and
 sandbox/keycloak.env (the Keycloak stand-in's admin password, source mode).
 """
 
@@ -119,20 +119,40 @@ def strong_password() -> str:
     return f"Sb{core}7!"
 
 
-def secrets_of(settings: SandboxSettings) -> tuple[str, str, str, str]:
-    """(super user email, password, fault-switch token, Keycloak admin password): generated once, reused after."""
+@dataclass(frozen=True)
+class Secrets:
+    """Generated once per state folder, reused after (private files, mode 600)."""
+
+    email: str  # the super user
+    password: str
+    admin_token: str  # the fault switch's token
+    keycloak_password: str  # the Keycloak stand-in's master admin
+    app_api_token: str  # budapp's APP_API_TOKEN, sent by the Dapr sidecar as dapr-api-token
+
+    def environment(self) -> dict[str, str]:
+        return {"SANDBOX_SUPER_USER_EMAIL": self.email, "SANDBOX_SUPER_USER_PASSWORD": self.password,
+                "SANDBOX_ADMIN_TOKEN": self.admin_token, "SANDBOX_KEYCLOAK_ADMIN_PASSWORD": self.keycloak_password,
+                "SANDBOX_APP_API_TOKEN": self.app_api_token}
+
+
+def secrets_of(settings: SandboxSettings) -> Secrets:
     credentials = read_env_file(settings.state_dir / "credentials.env")
     control = read_env_file(settings.sandbox_dir / "control.env")
-    email = settings.super_user_email
-    password = settings.super_user_password or credentials.get("E2E_ADMIN_PASSWORD") or strong_password()
-    token = settings.admin_token or control.get("E2E_SANDBOX_ADMIN_TOKEN") or secrets.token_urlsafe(24)
     keycloak_file = settings.sandbox_dir / "keycloak.env"
-    keycloak = (settings.keycloak_admin_password
-                or read_env_file(keycloak_file).get("SANDBOX_KEYCLOAK_ADMIN_PASSWORD") or strong_password())
-    write_private(settings.state_dir / "credentials.env", {"E2E_ADMIN_EMAIL": email, "E2E_ADMIN_PASSWORD": password})
-    write_private(settings.sandbox_dir / "control.env", {"E2E_SANDBOX_ADMIN_TOKEN": token})
-    write_private(keycloak_file, {"SANDBOX_KEYCLOAK_ADMIN_PASSWORD": keycloak})
-    return email, password, token, keycloak
+    found = Secrets(
+        email=settings.super_user_email,
+        password=settings.super_user_password or credentials.get("E2E_ADMIN_PASSWORD") or strong_password(),
+        admin_token=settings.admin_token or control.get("E2E_SANDBOX_ADMIN_TOKEN") or secrets.token_urlsafe(24),
+        keycloak_password=(settings.keycloak_admin_password
+                           or read_env_file(keycloak_file).get("SANDBOX_KEYCLOAK_ADMIN_PASSWORD") or strong_password()),
+        app_api_token=settings.app_api_token or control.get("E2E_APP_API_TOKEN") or secrets.token_urlsafe(32),
+    )
+    write_private(settings.state_dir / "credentials.env",
+                  {"E2E_ADMIN_EMAIL": found.email, "E2E_ADMIN_PASSWORD": found.password})
+    write_private(settings.sandbox_dir / "control.env",
+                  {"E2E_SANDBOX_ADMIN_TOKEN": found.admin_token, "E2E_APP_API_TOKEN": found.app_api_token})
+    write_private(keycloak_file, {"SANDBOX_KEYCLOAK_ADMIN_PASSWORD": found.keycloak_password})
+    return found
 
 
 def write_deployment_env(settings: SandboxSettings) -> None:
@@ -282,16 +302,13 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
 
     started = time.monotonic()
     asyncio.run(prepare_stores(settings))
-    email, password, token, keycloak_password = secrets_of(settings)
-    env = {**os.environ, "SANDBOX_SUPER_USER_EMAIL": email, "SANDBOX_SUPER_USER_PASSWORD": password,
-           "SANDBOX_ADMIN_TOKEN": token, "SANDBOX_KEYCLOAK_ADMIN_PASSWORD": keycloak_password,
-           "E2E_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"}
+    generated = secrets_of(settings)
+    env = {**os.environ, **generated.environment(), "E2E_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"}
     everything = services(settings)
     missing = [s for s in everything if running_pid(settings, s) is None]
     for phase in start_phases(missing):
         for service in phase:
-            spawn(settings, service, real_environment(settings, env, email, password, keycloak_password)
-                  if service.real else env)
+            spawn(settings, service, real_environment(settings, env, generated) if service.real else env)
         asyncio.run(wait_healthy(settings, phase))
     asyncio.run(apply_faults(settings, parse_fault_list(faults if faults is not None else settings.faults)))
     write_deployment_env(settings)
@@ -310,13 +327,13 @@ def start_phases(missing: list[Service]) -> list[list[Service]]:
     return [phase for phase in phases if phase]
 
 
-def real_environment(settings: SandboxSettings, env: dict[str, str], email: str, password: str,
-                     keycloak_password: str) -> dict[str, str]:
+def real_environment(settings: SandboxSettings, env: dict[str, str], generated: Secrets) -> dict[str, str]:
     """The real budapp's environment, after its database is migrated to head."""
     from sandbox import source_mode
 
     asyncio.run(create_database(settings, source_mode.database_dsn(settings)))
-    budapp_env = source_mode.environment(settings, env, email, password, keycloak_password)
+    budapp_env = source_mode.environment(settings, env, generated.email, generated.password,
+                                         generated.keycloak_password, app_api_token=generated.app_api_token)
     source_mode.migrate(settings, budapp_env, settings.sandbox_dir / "logs" / "budapp-migrate.log")
     return budapp_env
 

@@ -54,6 +54,10 @@ class SandboxSettings(BaseSettings):
     # budgateway writes inference rows in batches: at most this many seconds apart (the real default is 1 s)
     inference_flush_interval: float = Field(0.25, gt=0)
 
+    # the token services send budapp as dapr-api-token on internal calls (budapp's APP_API_TOKEN);
+    # the launcher generates one, as the chart does
+    app_api_token: str = ""
+
     super_user_email: str = "admin@budtest.dev"
     super_user_password: str = ""
     admin_token: str = ""

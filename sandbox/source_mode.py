@@ -92,7 +92,7 @@ def ensure_keys(settings: SandboxSettings) -> dict[str, str]:
 
 
 def environment(settings: SandboxSettings, base: dict[str, str], super_email: str, super_password: str,
-                keycloak_password: str) -> dict[str, str]:
+                keycloak_password: str, app_api_token: str = "") -> dict[str, str]:
     """budapp's settings (budapp/commons/config.py): the stand-ins' addresses, its stores, its keys."""
     db = urlparse(database_dsn(settings))
     log_dir = state_dir(settings) / "logs"
@@ -125,6 +125,8 @@ def environment(settings: SandboxSettings, base: dict[str, str], super_email: st
         # no network at start-up: the dataset seeder fails at once instead of retrying the hub for minutes
         "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "EVAL_SYNC_ENABLED": "false",
         "PYTHONPATH": str(service_dir(settings)),
+        # the token the Dapr sidecar presents on budapp's internal routes (generated keys hold one otherwise)
+        **({"APP_API_TOKEN": app_api_token} if app_api_token else {}),
     }
 
 

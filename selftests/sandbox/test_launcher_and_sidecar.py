@@ -26,8 +26,8 @@ def sandbox(tmp_path_factory):
 
 
 def control_token(sandbox) -> str:
-    text = (sandbox["state"] / "sandbox" / "control.env").read_text()
-    return text.strip().split("=", 1)[1]
+    lines = (sandbox["state"] / "sandbox" / "control.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines)["E2E_SANDBOX_ADMIN_TOKEN"]
 
 
 def test_start_records_the_deployment_and_private_credentials(sandbox):
