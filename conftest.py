@@ -20,6 +20,7 @@ pytest_plugins = [
     "fixtures.data",
     "fixtures.leak_check",
     "fixtures.performance",
+    "fixtures.known_defects",
 ]
 
 install_log_masking()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable
 
 import httpx
 
 from helpers.api_client import APIClient
 from helpers.masking import register_secret
+from helpers.waiters import configured_polling, poll_until
 
 
 def chat_body(model: str, prompt: str, **extra: Any) -> dict[str, Any]:
@@ -39,6 +40,25 @@ class GatewayAPI:
 
     async def models(self, key: str | None) -> httpx.Response:
         return await self.gateway.get("/v1/models", token=key or "")
+
+    async def wait_for_key(self, key: str, endpoint_names: Iterable[str] = (), timeout: float | None = None) -> None:
+        """Wait until the gateway accepts ``key`` and lists ``endpoint_names`` for it.
+
+        budapp writes keys and routes to Redis; the gateway learns them from Redis keyspace events, so a new key or
+        endpoint reaches it a moment later.
+        """
+        wanted = set(endpoint_names)
+
+        async def probe() -> tuple[int, set[str]]:
+            response = await self.models(key)
+            listed = {m["id"] for m in response.json().get("data", [])} if response.status_code == 200 else set()
+            return response.status_code, listed
+
+        await poll_until(
+            probe, lambda seen: seen[0] == 200 and wanted <= seen[1],
+            description=f"the gateway to accept the key and list {sorted(wanted) or 'its endpoints'}",
+            **configured_polling(timeout), describe=lambda seen: f"HTTP {seen[0]}, listed {sorted(seen[1])}",
+        )
 
 
 async def playground_key(budapp: APIClient, access_token: str) -> str:

@@ -42,14 +42,14 @@ def moments_ago(seconds: int = 60) -> datetime:
 
 
 async def wait_for_recorded_inferences(clickhouse: Any, endpoint_id: str, count: int) -> int:
-    """Wait until ClickHouse holds ``count`` ModelInferenceDetails rows of ``endpoint_id``; return the count.
+    """Wait until budmetrics' InferenceFact table holds ``count`` rows of ``endpoint_id``; return the count.
 
     Fails as soon as there are more rows than requests answered (an inference recorded twice).
     """
 
     async def probe() -> int:
         return clickhouse.query(
-            "SELECT count() FROM bud.ModelInferenceDetails WHERE endpoint_id = {endpoint:UUID}",
+            "SELECT count() FROM metrics.InferenceFact FINAL WHERE endpoint_id = {endpoint:UUID}",
             parameters={"endpoint": uuid.UUID(endpoint_id)}).result_rows[0][0]
 
     return await poll_until(

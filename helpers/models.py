@@ -8,11 +8,44 @@ from typing import Any
 import httpx
 
 from helpers.api_client import APIClient
+from helpers.waiters import configured_polling, poll_until
 
 E2E_TAG = {"name": "e2e", "color": "#0F9D58"}
 CLOUD_ONBOARDING_STEPS = 5
 RACE_RETRIES = 3
 CATALOG_RACE_MESSAGES = {"Cloud model is already present in model", "Duplicate model uri and source found"}
+
+
+def enabled_endpoints(model: dict[str, Any]) -> set[str]:
+    """The paths a model serves, from the ``supported_endpoints`` map of budapp's model responses."""
+    return {"/" + e["path"] for e in model["supported_endpoints"].values() if e["enabled"]}
+
+
+def modality_list(model: dict[str, Any]) -> list[str]:
+    """A model response's ``modality`` map as the list budapp's requests take (``["text_input", ...]``)."""
+    return [f"{kind}_{direction}" for kind, flags in model["modality"].items()
+            for direction in ("input", "output") if flags[direction]]
+
+
+def enabled_capabilities(model: dict[str, Any]) -> set[str]:
+    """The gateway's names of what a model serves (``chat``, ``embedding``...): the enabled keys of the map."""
+    return {key for key, e in model["supported_endpoints"].items() if e["enabled"]}
+
+
+def gateway_model_name(model: dict[str, Any]) -> str:
+    """The provider's model name budapp gives the gateway for a cloud model: its uri, without a leading
+    ``<source>/`` (compared ignoring case, ``_`` and ``-``); any other prefix stays."""
+    def normal(text: str) -> str:
+        return text.lower().replace("_", "").replace("-", "")
+
+    prefix, slash, rest = model["uri"].partition("/")
+    return rest if slash and normal(prefix) == normal(model["source"] or "") else model["uri"]
+
+
+def assert_ok(response: httpx.Response) -> Any:
+    assert response.status_code == 200, f"{response.request.method} {response.request.url.path} answered " \
+                                        f"{response.status_code}: {response.text[:300]}"
+    return response.json()
 
 
 class ModelsAPI:
@@ -42,6 +75,28 @@ class ModelsAPI:
             body["workflow_total_steps"] = CLOUD_ONBOARDING_STEPS
         return await self.budapp.post("/models/cloud-model-workflow", json=body, token=token)
 
+    async def wait_for_catalog(self, token: str, provider_type: str, timeout: float | None = None
+                               ) -> tuple[dict, list[dict]]:
+        """The provider of ``provider_type`` and its catalog entries, once there are any.
+
+        A deployment fills the catalogue by syncing it from BudConnect after budapp starts (the sandbox seeds it at
+        start-up), so a fresh deployment may not have it yet.
+        """
+        async def probe() -> tuple[dict | None, list[dict]]:
+            providers = assert_ok(await self.providers(token, limit=100))["providers"]
+            provider = next((p for p in providers if p["type"] == provider_type), None)
+            if provider is None:
+                return None, []
+            return provider, assert_ok(await self.catalog(token, source=provider_type, limit=500))["models"]
+
+        provider, models = await poll_until(
+            probe, lambda found: found[0] is not None and bool(found[1]),
+            description=f"budapp's catalogue to hold {provider_type!r} models (the BudConnect sync)",
+            **configured_polling(timeout),
+            describe=lambda found: f"provider {'found' if found[0] else 'missing'}, {len(found[1])} catalog model(s)",
+        )
+        return provider, models
+
     async def free_cloud_models(
         self, token: str, provider_type: str = "openai", endpoint: str = "/v1/chat/completions"
     ) -> tuple[dict, list[dict]]:
@@ -49,11 +104,9 @@ class ModelsAPI:
 
         Shuffled so that parallel workers rarely reach for the same entry.
         """
-        providers = (await self.providers(token, limit=100)).json()["providers"]
-        provider = next((p for p in providers if p["type"] == provider_type), None)
-        assert provider, f"no provider of type {provider_type!r} in {[p['type'] for p in providers]}"
-        models = (await self.catalog(token, source=provider_type, limit=500)).json()["models"]
-        free = [m["model"] for m in models if not m["model"]["is_present_in_model"] and endpoint in m["model"]["supported_endpoints"]]
+        provider, models = await self.wait_for_catalog(token, provider_type)
+        free = [m["model"] for m in models
+                if not m["model"]["is_present_in_model"] and endpoint in enabled_endpoints(m["model"])]
         assert free, f"no free {provider_type} catalog model serves {endpoint}; run ./scripts/cleanup.sh for leftovers"
         random.shuffle(free)
         return provider, free
@@ -72,7 +125,7 @@ class ModelsAPI:
             workflow_id = first.json()["workflow_id"]
             last = await self.cloud_step(
                 token, 2, workflow_id, provider_id=provider["id"], cloud_model_id=cloud_model["id"], name=name,
-                tags=[E2E_TAG], modality=cloud_model["modality"], uri=cloud_model["uri"], trigger_workflow=True,
+                tags=[E2E_TAG], modality=modality_list(cloud_model), uri=cloud_model["uri"], trigger_workflow=True,
             )
             if last.status_code == 200:
                 return last.json()

@@ -1,5 +1,7 @@
 """budapp ↔ budsim and budmodel, through Dapr: what the workflows report is what the services did."""
 
+import time
+
 import pytest
 
 from helpers.assertions import assert_status
@@ -56,5 +58,8 @@ async def test_logout_blacklists_the_token_in_the_dapr_state_store(auth_api, use
     """budapp keeps revoked access tokens in its Dapr state store under jwt_blacklist:<token>."""
     user = await user_factory()
     assert await dapr.get_state(f"jwt_blacklist:{user.access_token}") is None
+    before = int(time.time())
     assert_status(await auth_api.logout(user.refresh_token, user.access_token), 200)
-    assert await dapr.get_state(f"jwt_blacklist:{user.access_token}") is not None
+    entry = await dapr.get_state(f"jwt_blacklist:{user.access_token}")
+    assert isinstance(entry, dict) and entry.keys() == {"blacklisted", "timestamp"}, f"unexpected entry {entry!r}"
+    assert entry["blacklisted"] is True and before <= entry["timestamp"] <= int(time.time())

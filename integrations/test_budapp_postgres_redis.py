@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from helpers.assertions import assert_status
+from helpers.models import enabled_capabilities, gateway_model_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -38,5 +39,6 @@ async def test_running_endpoint_has_a_gateway_route(test_endpoint, test_model, r
     route = json.loads(await redis_client.get(f"model_table:{test_endpoint['id']}") or "null")
     assert route, f"no gateway route for endpoint {test_endpoint['id']}"
     entry = route[test_endpoint["id"]]
-    assert entry["endpoints"] == ["chat"]
-    assert entry["providers"][test_model["source"]]["model_name"] == test_model["uri"]
+    # every endpoint the model supports, by the gateway's capability names
+    assert sorted(entry["endpoints"]) == sorted(enabled_capabilities(test_model))
+    assert entry["providers"][test_model["source"]]["model_name"] == gateway_model_name(test_model)

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 async def test_each_inference_is_one_row_in_clickhouse_and_in_metrics(
     test_endpoint, gateway_key, gateway_api, metrics_api, clickhouse_client,
 ):
-    """Three requests: three rows in ModelInferenceDetails for the endpoint, each listed by budmetrics."""
+    """Three requests: three rows in budmetrics' InferenceFact for the endpoint, each listed by budmetrics."""
     since = moments_ago()
     ids = []
     for prompt in ("one", "two", "three"):
@@ -24,7 +24,7 @@ async def test_each_inference_is_one_row_in_clickhouse_and_in_metrics(
         recorded = await metrics_api.wait_for_inference(inference_id, since)
         assert recorded["endpoint_id"] == test_endpoint["id"], f"inference {inference_id} went to another endpoint"
     rows = clickhouse_client.query(
-        "SELECT toString(inference_id), toString(endpoint_id) FROM bud.ModelInferenceDetails "
+        "SELECT toString(inference_id), toString(endpoint_id) FROM metrics.InferenceFact FINAL "
         "WHERE endpoint_id = {endpoint:UUID}", parameters={"endpoint": uuid.UUID(test_endpoint["id"])}).result_rows
     assert sorted(r[0] for r in rows) == sorted(ids)
 
@@ -45,7 +45,9 @@ async def test_gateway_refusals_follow_the_openai_error_shape(gateway_api, gatew
 
 
 @pytest.mark.priority_p2
-async def test_embeddings_on_a_chat_endpoint_are_not_found(gateway_api, gateway_key, test_endpoint):
-    """An endpoint serves only its model's endpoints: a chat model has no /v1/embeddings."""
+async def test_embeddings_on_a_chat_endpoint_are_refused(gateway_api, gateway_key, test_endpoint):
+    """A chat model has no /v1/embeddings: 400, naming the model by its endpoint id and the missing capability."""
     response = await gateway_api.embeddings(gateway_key, test_endpoint["name"], "text")
-    assert response.status_code == 404
+    assert response.status_code == 400, f"expected 400, got {response.status_code}: {response.text[:300]}"
+    assert response.json() == {"error": f"Model `{test_endpoint['id']}` is not configured to support capability "
+                                        "`embedding`. Add `endpoints = [\"embedding\"]` to the model configuration."}

@@ -2,8 +2,9 @@
 
 import pytest
 
-from helpers.assertions import assert_detail, assert_error_response, assert_status, assert_success_envelope
-from helpers.models import E2E_TAG
+from helpers.assertions import (assert_detail, assert_error_response, assert_status, assert_success_envelope,
+                                assert_validation_error)
+from helpers.models import E2E_TAG, modality_list
 from helpers.naming import unique_name
 from helpers.workflow_waiter import WorkflowWaiter
 
@@ -19,8 +20,8 @@ async def test_cloud_model_onboarding_step_by_step(models_api, budapp_client, ad
     1. Step 1 {provider_type: cloud_model, add_model_modality}: a workflow in progress at step 1.
     2. Step 3 {provider_id}: the provider is resolved in workflow_steps.
     3. Step 4 {cloud_model_id}: the catalog entry is resolved.
-    4. Step 5 {trigger_workflow, name, tags, modality, uri}: the workflow is completed at step 6
-       with the new model's id and a success execution status.
+    4. Step 5 {trigger_workflow, name, tags, modality, uri}: the trigger opens step 6, which receives the new
+       model's id and a success execution status, and step 7 closes the workflow: completed at step 7.
     5. The model is readable, and its catalog entry is marked present; deleting the model frees it.
     """
     provider, candidates = await models_api.free_cloud_models(admin_token)
@@ -44,11 +45,11 @@ async def test_cloud_model_onboarding_step_by_step(models_api, budapp_client, ad
 
     done = assert_status(await models_api.cloud_step(
         admin_token, 5, workflow_id, trigger_workflow=True, name=name, tags=[E2E_TAG],
-        modality=cloud_model["modality"], uri=cloud_model["uri"],
+        modality=modality_list(cloud_model), uri=cloud_model["uri"],
     ), 200)
     model_id = done["workflow_steps"]["model_id"]
     try:
-        assert (done["status"], done["current_step"]) == ("completed", 6)
+        assert (done["status"], done["current_step"]) == ("completed", 7)
         assert done["workflow_steps"]["workflow_execution_status"] == {
             "status": "success", "message": "Model successfully added to the repository"}
 
@@ -67,32 +68,53 @@ async def test_cloud_model_onboarding_step_by_step(models_api, budapp_client, ad
     finally:
         deleted = assert_status(await models_api.delete(admin_token, model_id), 200)
     assert deleted == {"object": "model.delete", "message": "Model deleted successfully"}
-    assert_status(await models_api.get(admin_token, model_id), 404)
+    assert_error_response(await models_api.get(admin_token, model_id), 404, "Model not found")
 
 
 @pytest.mark.priority_p1
-async def test_trigger_without_required_data_is_refused(models_api, admin_token, workflow_janitor):
-    """Triggering before provider, tags and name were given answers 400 naming what is missing."""
+async def test_a_step_without_any_model_data_is_invalid(models_api, admin_token, workflow_janitor):
+    """A later step must carry at least one model field: otherwise the body itself is refused (422 value_error)."""
     first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
     workflow_janitor(admin_token, first["workflow_id"])
     response = await models_api.cloud_step(admin_token, 2, first["workflow_id"], trigger_workflow=True)
-    body = assert_error_response(response, 400)
-    assert body["message"].startswith("Missing required data: ")
-    for key in ("provider_id", "tags", "name"):
-        assert key in body["message"]
+    [error] = assert_validation_error(response, (("body",), "value_error"))
+    assert error["msg"] == ("Value error, At least one of provider_type, provider_id, modality, uri, tags, name "
+                            "is required when workflow_id is provided")
 
 
 @pytest.mark.priority_p1
-async def test_model_names_are_unique(models_api, admin_token, test_model):
-    """A second model with an existing name (any case) is refused at the step that names it."""
-    response = await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", name=test_model["name"].upper())
+async def test_trigger_without_required_data_is_refused(models_api, admin_token, budapp_client, workflow_janitor):
+    """Triggering before provider, tags and name were given answers 400 naming exactly what is missing."""
+    first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
+    workflow_id = first["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
+    response = await models_api.cloud_step(admin_token, 2, workflow_id, trigger_workflow=True, uri="gpt-e2e")
+    assert_error_response(response, 400, "Missing required data: provider_id, tags, name, source")
+    record = assert_status(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 200)
+    assert (record["status"], record["current_step"], record["workflow_steps"]["model_id"]) == ("in_progress", 3, None)
+
+
+@pytest.mark.priority_p1
+async def test_model_names_are_unique(models_api, admin_token, test_model, workflow_janitor):
+    """A step naming an existing model exactly is refused; the same name in another case is only refused at the
+    trigger (the step's check is case-sensitive, the trigger's is not)."""
+    exact = await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", name=test_model["name"])
+    assert_error_response(exact, 400, "Model name already exists")
+
+    other_case = test_model["name"].upper()
+    first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", name=other_case), 200)
+    workflow_janitor(admin_token, first["workflow_id"])
+    assert first["workflow_steps"]["name"] == other_case
+    provider, _ = await models_api.free_cloud_models(admin_token)
+    response = await models_api.cloud_step(admin_token, 2, first["workflow_id"], trigger_workflow=True,
+                                           provider_id=provider["id"], tags=[E2E_TAG])
     assert_error_response(response, 400, "Model name already exists")
 
 
 @pytest.mark.priority_p1
 async def test_onboarding_needs_model_manage(models_api, budapp_client, auth_token):
-    """No token: 403 from the internal-auth branch; a client user: 403 insufficient permissions."""
+    """No token: 403 from the internal-auth branch (deployments set APP_API_TOKEN); a client user: 403."""
     anonymous = await budapp_client.post("/models/cloud-model-workflow", json={"step_number": 1, "workflow_total_steps": 5})
-    assert_detail(anonymous, 403, "Forbidden - Internal auth not configured")
+    assert_detail(anonymous, 403, "Forbidden - Invalid internal token")
     client = await models_api.cloud_step(auth_token, 1, provider_type="cloud_model")
     assert_detail(client, 403, "Insufficient permissions for this operation")

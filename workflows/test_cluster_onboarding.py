@@ -1,5 +1,7 @@
 """Cluster onboarding (workflow_type cluster_onboarding): budapp → budcluster → events back."""
 
+import re
+
 import pytest
 
 from fixtures.cleanup import delete_cluster_and_wait
@@ -65,7 +67,7 @@ async def test_cluster_onboarding_step_by_step(clusters_api, budapp_client, admi
 @pytest.mark.priority_p1
 async def test_unreachable_cluster_fails_in_the_step_payloads(clusters_api, budapp_client, admin_token, workflow_janitor):
     """
-    A kubeconfig whose API server cannot be reached fails budcluster's verify step.
+    A kubeconfig whose API server cannot be reached fails budcluster's first step, determine_cluster_platform.
 
     budapp leaves the workflow in_progress; only the step payload says FAILED — the
     waiter must stop on it at once instead of running into its timeout.
@@ -73,7 +75,8 @@ async def test_unreachable_cluster_fails_in_the_step_payloads(clusters_api, buda
     spec = TestDataFactory.create_test_cluster("unreachable-cluster")
     started = assert_status(await clusters_api.start_onboarding(admin_token, spec.name, spec.kubeconfig, spec.ingress_url), 200)
     workflow_janitor(admin_token, started["workflow_id"])
-    with pytest.raises(WaitFailed, match="create_cluster_events step 'verify_cluster_connection' FAILED"):
+    with pytest.raises(WaitFailed, match=re.escape("create_cluster_events step 'determine_cluster_platform' FAILED: "
+                                                  "Cluster platform determination failed")):
         await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
             workflow_type="cluster_onboarding", workflow_id=started["workflow_id"])
     record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
@@ -96,7 +99,8 @@ async def test_same_configuration_cannot_be_registered_twice(clusters_api, budap
         again = assert_status(await clusters_api.start_onboarding(
             admin_token, spec.name + "-again", spec.kubeconfig, spec.ingress_url), 200)
         workflow_janitor(admin_token, again["workflow_id"])
-        with pytest.raises(WaitFailed, match="check_duplicate_config' FAILED: Cluster already exists"):
+        with pytest.raises(WaitFailed, match=re.escape("check_duplicate_config' FAILED: This cluster is already registered. "
+                                                      "Please delete it and try again.")):
             await waiter.wait_for_workflow(workflow_type="cluster_onboarding", workflow_id=again["workflow_id"])
     finally:
         await delete_cluster_and_wait(clusters_api, budapp_client, admin_token, cluster_id)

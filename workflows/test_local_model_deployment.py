@@ -58,7 +58,7 @@ async def test_simulation_recommends_the_onboarded_cluster(
     workflow_janitor(admin_token, first["workflow_id"])
     fourth = assert_status(await deployments_api.step(
         admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"), deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
-    assert fourth["workflow_steps"]["bud_simulator_events"]["workflow_name"] == "get_cluster_recommendations"
+    assert fourth["workflow_steps"]["bud_simulator_events"]["workflow_name"] == "run_simulation"
     clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
     assert mine, "the onboarded cluster was not recommended"

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from helpers.assertions import assert_error_response, assert_status, assert_workflow_completed
+from helpers.models import enabled_endpoints, gateway_model_name
 from helpers.naming import unique_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
@@ -46,11 +47,14 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
         listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
         endpoint = next(e for e in listing["endpoints"] if e["id"] == endpoint_id)
         assert (endpoint["name"], endpoint["status"], endpoint["model"]["id"]) == (name, "running", test_model["id"])
-        assert endpoint["supported_endpoints"] == test_model["supported_endpoints"]
+        # the endpoint lists its paths; the model response maps every known endpoint to whether it is enabled
+        assert set(endpoint["supported_endpoints"]) == enabled_endpoints(test_model)
+        assert len(endpoint["supported_endpoints"]) == len(enabled_endpoints(test_model))
+        assert endpoint["model"]["supported_endpoints"] == test_model["supported_endpoints"]
 
         route = json.loads(await redis_client.get(f"model_table:{endpoint_id}"))
         assert route[endpoint_id]["routing"] == [test_model["source"]]
-        assert route[endpoint_id]["providers"][test_model["source"]]["model_name"] == test_model["uri"]
+        assert route[endpoint_id]["providers"][test_model["source"]]["model_name"] == gateway_model_name(test_model)
     finally:
         deleted = assert_status(await deployments_api.delete_endpoint(admin_token, endpoint_id), 200)
     await assert_workflow_completed(budapp_client, admin_token, deleted["workflow_id"], workflow_type="endpoint_deletion")
@@ -60,9 +64,17 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
 
 
 @pytest.mark.priority_p1
-async def test_endpoint_names_are_unique(deployments_api, admin_token, test_endpoint, admin_project):
-    response = await deployments_api.step(admin_token, 1, project_id=admin_project["id"],
-                                          endpoint_name=test_endpoint["name"].upper())
+async def test_endpoint_names_are_unique(deployments_api, admin_token, test_endpoint, admin_project, workflow_janitor):
+    """An existing endpoint name (any case) is refused, from the step after the one that names it.
+
+    budapp lower-cases the name, and checks it only against a workflow that already has steps: the first step of a
+    new workflow is accepted, the next one is refused.
+    """
+    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"],
+                                                     endpoint_name=test_endpoint["name"].upper()), 200)
+    workflow_janitor(admin_token, first["workflow_id"])
+    assert first["workflow_steps"]["endpoint_name"] == test_endpoint["name"]
+    response = await deployments_api.step(admin_token, 2, first["workflow_id"], hardware_mode="shared")
     assert_error_response(response, 400, "An endpoint with this name already exists")
 
 

@@ -50,8 +50,8 @@ async def test_marking_a_workflow_completed(models_api, budapp_client, admin_tok
 
 @pytest.mark.priority_p2
 async def test_unknown_workflow_ids(budapp_client, admin_token):
-    """GET answers 400 for an unknown id (budapp's quirk); PATCH and DELETE answer 404."""
+    """GET answers 400 for an unknown id (budapp's quirk); PATCH and DELETE answer 404, all "Workflow not found"."""
     unknown = str(uuid.uuid4())
     assert_error_response(await budapp_client.get(f"/workflows/{unknown}", token=admin_token), 400, "Workflow not found")
-    assert_error_response(await budapp_client.patch(f"/workflows/{unknown}", token=admin_token), 404)
-    assert_error_response(await budapp_client.delete(f"/workflows/{unknown}", token=admin_token), 404)
+    assert_error_response(await budapp_client.patch(f"/workflows/{unknown}", token=admin_token), 404, "Workflow not found")
+    assert_error_response(await budapp_client.delete(f"/workflows/{unknown}", token=admin_token), 404, "Workflow not found")

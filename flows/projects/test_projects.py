@@ -30,7 +30,8 @@ async def test_project_lifecycle(projects_api, auth_token):
 
         fetched = assert_status(await projects_api.get(auth_token, project["id"]), 200)
         assert_success_envelope(fetched, "project.retrieve")
-        assert fetched["project"]["name"] == name
+        assert fetched["message"] == "Project retrieved successfully"
+        assert (fetched["project"]["name"], fetched["endpoints_count"], fetched["credentials_count"]) == (name, 0, 0)
 
         renamed = unique_name("renamed")
         edited = assert_status(await projects_api.edit(auth_token, project["id"], name=renamed), 200)
@@ -40,7 +41,7 @@ async def test_project_lifecycle(projects_api, auth_token):
     finally:
         deleted = assert_status(await projects_api.delete(auth_token, project["id"]), 200)
     assert deleted == {"object": "project.delete", "message": "Project deleted successfully"}
-    assert_error_response(await projects_api.get(auth_token, project["id"]), 404)
+    assert_error_response(await projects_api.get(auth_token, project["id"]), 404, "Project not found")
 
 
 @pytest.mark.priority_p1

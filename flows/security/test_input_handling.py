@@ -10,17 +10,36 @@ pytestmark = [pytest.mark.e2e, pytest.mark.security]
 
 @pytest.mark.priority_p1
 @pytest.mark.parametrize(
-    ("field", "value", "error_type"),
-    [("name", "n" * 101, "string_too_long"), ("description", "d" * 401, "string_too_long"),
-     ("description", "x" * 1_000_000, "string_too_long"), ("tags", [{"name": "t", "color": "red"}], "string_pattern_mismatch")],
-    ids=["name-101", "description-401", "description-1MB", "tag-colour"],
+    ("field", "size"), [("name", 101), ("description", 401), ("description", 1_000_000)],
+    ids=["name-101", "description-401", "description-1MB"],
 )
-async def test_oversized_or_invalid_fields_are_422_and_create_nothing(projects_api, auth_token, field, value, error_type):
+async def test_creating_a_project_takes_any_length(project_factory, projects_api, auth_token, field, size):
+    """budapp bounds lengths only on edit: a long name or description is created and stored as sent."""
+    name = unique_name("project")
+    fields = {"name": name + "n" * (size - len(name))} if field == "name" else {"name": name, field: "d" * size}
+    project = await project_factory(**fields)
+    stored = assert_status(await projects_api.get(auth_token, project["id"]), 200)["project"]
+    assert {k: stored[k] for k in fields} == fields
+
+
+@pytest.mark.priority_p1
+@pytest.mark.parametrize(
+    ("field", "size"), [("name", 101), ("description", 401), ("description", 1_000_000)],
+    ids=["name-101", "description-401", "description-1MB"],
+)
+async def test_editing_a_project_bounds_lengths(test_project, projects_api, auth_token, field, size):
+    """An edit past 100 characters of name or 400 of description is 422 string_too_long and changes nothing."""
+    response = await projects_api.edit(auth_token, test_project["id"], **{field: "x" * size})
+    assert_validation_error(response, (("body", field), "string_too_long"))
+    stored = assert_status(await projects_api.get(auth_token, test_project["id"]), 200)["project"]
+    assert (stored["name"], stored["description"]) == (test_project["name"], test_project["description"])
+
+
+@pytest.mark.priority_p1
+async def test_invalid_tag_colour_is_422_and_creates_nothing(projects_api, auth_token):
     before = assert_status(await projects_api.list(auth_token, limit=1), 200)["total_record"]
-    body = {"name": unique_name("project"), field: value}
-    response = await projects_api.budapp.post("/projects/", json=body, token=auth_token)
-    loc = ("body", field, "0", "color") if field == "tags" else ("body", field)
-    assert_validation_error(response, (loc, error_type))
+    response = await projects_api.create(auth_token, tags=[{"name": "t", "color": "red"}])
+    assert_validation_error(response, (("body", "tags", "0", "color"), "string_pattern_mismatch"))
     assert assert_status(await projects_api.list(auth_token, limit=1), 200)["total_record"] == before
 
 

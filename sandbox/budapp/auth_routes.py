@@ -54,12 +54,13 @@ async def register(body: UserCreate, request: Request):
 async def login(body: UserLogin, request: Request):
     state = request.app.state
     user = await state.users.by_email(body.email)
-    if user is None:
-        return error_response(400, "This email is not registered")
     try:
+        # an email budapp does not know goes to Keycloak too (just-in-time provisioning), which refuses it
         auth_id = await state.keycloak.authenticate(body.email, body.password)
     except keycloak.AuthenticationError:
         return error_response(400, "Incorrect email or password")
+    if user is None:  # known to Keycloak only: budapp would provision the user; the sandbox has no such accounts
+        return error_response(400, "Failed to login user")
     if body.user_type.value == "admin" and user["user_type"] == "client":
         return error_response(400, "Access denied: This account does not have admin privileges")
     if user["status"] == "deleted":

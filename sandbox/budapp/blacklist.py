@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sandbox.common.http import HTTPFailure, PooledHTTP
 
 STORE = "statestore"
@@ -20,7 +22,9 @@ class JWTBlacklist:
         return f"jwt_blacklist:{token}"
 
     async def add(self, token: str, ttl_seconds: int) -> None:
-        item = {"key": self.key(token), "value": "blacklisted", "metadata": {"ttlInSeconds": str(max(1, ttl_seconds))}}
+        # budapp's entry: a JSON object with the time it was revoked
+        value = {"blacklisted": True, "timestamp": int(time.time())}
+        item = {"key": self.key(token), "value": value, "metadata": {"ttlInSeconds": str(max(1, ttl_seconds))}}
         try:
             response = await self.http.post(f"/v1.0/state/{STORE}", json=[item])
         except HTTPFailure as exc:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import UUID4, BaseModel, Field
+from pydantic import UUID4, BaseModel, Field, field_validator
 
 from sandbox.budapp import local_routes
 from sandbox.budapp.clusters_db import cluster_info
@@ -22,6 +23,7 @@ from sandbox.common.envelopes import ClientException, error_response, paginated,
 
 router = APIRouter(tags=["deployments"])
 CLOUD_API_BASE = "budproxy-service.svc.cluster.local"
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9-]+$")
 
 
 class DeployConfig(BaseModel):
@@ -38,13 +40,24 @@ class DeployStep(StepRequest):
     cluster_id: UUID4 | None = None
     project_id: UUID4 | None = None
     template_id: UUID4 | None = None
-    endpoint_name: str | None = None
+    endpoint_name: str | None = Field(None, min_length=1, max_length=100)
     deploy_config: DeployConfig | None = None
     credential_id: UUID4 | None = None
     hardware_mode: str | None = Field(None, pattern="^(dedicated|shared)$")
     enable_tool_calling: bool | None = None
     enable_reasoning: bool | None = None
     simulator_id: UUID4 | None = None
+
+    @field_validator("endpoint_name")
+    @classmethod
+    def endpoint_name_as_budapp_stores_it(cls, value: str | None) -> str | None:
+        """Spaces become hyphens; letters, digits and hyphens only; outer hyphens dropped; lower case."""
+        if value is None:
+            return None
+        value = value.replace(" ", "-")
+        if not ENDPOINT_NAME.match(value):
+            raise ValueError("Endpoint name can only contain letters, numbers, hyphens (-)")
+        return value.strip("- ").lower()
 
 
 async def _validate(state: Any, body: DeployStep) -> None:
@@ -55,8 +68,10 @@ async def _validate(state: Any, body: DeployStep) -> None:
         raise ClientException("Model not found", 404)
     if body.credential_id and await state.credentials.get(body.credential_id) is None:
         raise ClientException("Credential not found", 404)
-    if body.endpoint_name and await state.endpoints.name_taken(body.endpoint_name):
-        raise ClientException("An endpoint with this name already exists")
+    if body.workflow_id:  # budapp checks the name only in a workflow that already has steps
+        name = (await state.workflows.merged_data(body.workflow_id)).get("endpoint_name") or body.endpoint_name
+        if name and await state.endpoints.name_taken(name):
+            raise ClientException("An endpoint with this name already exists")
 
 
 @router.post("/models/deploy-workflow")

@@ -32,6 +32,9 @@ class AuthenticationError(Exception):
     """Wrong credentials or a disabled account."""
 
 
+ACCESS_TOKEN_LEEWAY = 60  # seconds an access token is still accepted after its exp
+
+
 class TokenExpired(Exception):
     pass
 
@@ -170,7 +173,7 @@ class KeycloakStandIn:
 
     def _token_response(self, session_id: str, session: dict[str, Any], expired_access: bool = False) -> dict[str, Any]:
         now = int(time.time())
-        access_exp = now - 60 if expired_access else now + self.access_lifespan
+        access_exp = now - ACCESS_TOKEN_LEEWAY - 60 if expired_access else now + self.access_lifespan
         base = {"iss": self.issuer, "sub": session["sub"], "sid": session_id, "azp": CLIENT_ID, "iat": now}
         profile = session["profile"]
         access = self._sign({
@@ -198,10 +201,13 @@ class KeycloakStandIn:
 
     def _decode(self, token: str, expected_type: str) -> dict[str, Any]:
         audience = AUDIENCE if expected_type == "Bearer" else self.issuer
+        # budapp checks access tokens itself (python-keycloak's decode_token: jwcrypto with a leeway), while
+        # refresh tokens go to Keycloak, which allows none
+        leeway = ACCESS_TOKEN_LEEWAY if expected_type == "Bearer" else 0
         try:
             claims = jwt.decode(
                 token, self.key.public_key, algorithms=["RS256"], audience=audience, issuer=self.issuer,
-                options={"require": ["exp", "sub", "typ"]},
+                options={"require": ["exp", "sub", "typ"]}, leeway=leeway,
             )
         except jwt.ExpiredSignatureError:
             raise TokenExpired() from None

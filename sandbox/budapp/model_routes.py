@@ -8,14 +8,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import UUID4
+from pydantic import UUID4, model_validator
 
 from sandbox.budapp.models_db import cloud_model_info, model_detail, model_info, provider_info
 from sandbox.budapp.schemas import Tag
 from sandbox.budapp.security import dual_auth, require
 from sandbox.budapp.workflow_routes import _unpack, client_error, render
 from sandbox.budapp.workflows import StepRequest, required_missing
-from sandbox.common.envelopes import ClientException, paginated, success
+from sandbox.common.envelopes import ClientException, error_response, paginated, success
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -57,6 +57,18 @@ class CloudModelStep(StepRequest):
     cloud_model_id: UUID4 | None = None
     add_model_modality: list[AddModelModality] | None = None
 
+    @model_validator(mode="after")
+    def _names_the_workflow_and_some_data(self) -> "CloudModelStep":
+        """budapp's rules, checked before any step logic (a 422 value_error at ``body``)."""
+        if self.workflow_id is None and self.workflow_total_steps is None:
+            raise ValueError("workflow_total_steps is required when workflow_id is not provided")
+        if self.workflow_id is not None and self.workflow_total_steps is not None:
+            raise ValueError("workflow_total_steps and workflow_id cannot be provided together")
+        fields = ("provider_type", "provider_id", "modality", "uri", "tags", "name")
+        if not any(getattr(self, f) for f in fields) and "cloud_model_id" not in self.model_fields_set:
+            raise ValueError(f"At least one of {', '.join(fields)} is required when workflow_id is provided")
+        return self
+
 
 @router.get("/providers")
 async def list_providers(
@@ -91,20 +103,35 @@ async def list_models(
 
 @router.post("/cloud-model-workflow")
 async def cloud_model_workflow(body: CloudModelStep, request: Request, user: dict = Depends(dual_auth("model:manage"))):
-    """Cloud model onboarding: synchronous; the model exists when the trigger call returns."""
+    """Cloud model onboarding: synchronous; the model exists when the trigger call returns.
+
+    budapp answers every refusal of this route with 400, whatever status the check itself carries.
+    """
     state = request.app.state
     try:
-        if body.name and await state.models.name_taken(body.name):
+        workflow = await state.workflows.open(user, body, "cloud_model_onboarding", "Add cloud model")
+        if body.cloud_model_id:
+            cloud = await state.catalog.cloud_model(body.cloud_model_id)
+            if cloud is None:
+                raise ClientException("CloudModel not found")
+            if cloud["is_present_in_model"]:
+                raise ClientException("Cloud model is already present in model")
+        # the name check of a step is exact; only the trigger's ignores case
+        if body.name and await state.models.name_taken(body.name, case_sensitive=True):
             raise ClientException("Model name already exists")
-        workflow = await state.workflows.begin_step(user, body, "cloud_model_onboarding", "Add cloud model")
+        await state.workflows.save_step(workflow["id"], body.step_number, body.step_data())
         if body.trigger_workflow:
             workflow = await _onboard_cloud_model(state, user, workflow, body.step_number)
+        workflow = await state.workflows.get(workflow["id"])
     except ClientException as exc:
-        return client_error(exc)
+        return client_error(ClientException(exc.message, 400))
     return success(**_unpack(await render(state, workflow)))
 
 
 async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_step: int) -> dict:
+    """The trigger opens the next step; the result goes into it, and the step after it closes the workflow."""
+    result_step = trigger_step + 1
+    await state.workflows.save_step(workflow["id"], result_step, {})
     merged = await state.workflows.merged_data(workflow["id"])
     provider = await state.catalog.provider(UUID(merged["provider_id"])) if merged.get("provider_id") else None
     if provider:
@@ -116,8 +143,6 @@ async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_s
     uri = merged.get("uri") or (cloud and cloud["uri"])
     if await state.models.name_taken(merged["name"]):
         raise ClientException("Model name already exists")
-    if cloud and cloud["is_present_in_model"]:
-        raise ClientException("Cloud model is already present in model")
     if await state.models.uri_taken(uri, merged["source"]):
         raise ClientException("Duplicate model uri and source found")
     model = await state.models.insert(
@@ -128,21 +153,20 @@ async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_s
     )
     if cloud:
         await state.catalog.set_cloud_model_present(cloud["id"], True)
-    outcome = {
-        "model_id": str(model["id"]),
+    await state.workflows.save_step(workflow["id"], result_step, {
         "workflow_execution_status": {"status": "success", "message": "Model successfully added to the repository"},
-        "leaderboard": None,
-    }
-    await state.workflows.save_step(workflow["id"], trigger_step + 1, outcome)
-    return await state.workflows.update(workflow["id"], status="completed", current_step=trigger_step + 1)
+        "model_id": str(model["id"]),
+    })
+    await state.workflows.save_step(workflow["id"], result_step + 1, {"leaderboard": None})
+    return await state.workflows.update(workflow["id"], status="completed", current_step=result_step + 1)
 
 
 @router.get("/{model_id}")
 async def get_model(model_id: UUID, request: Request, _: dict = Depends(dual_auth("model:view"))):
     state = request.app.state
     model = await state.models.get(model_id)
-    if model is None:
-        raise ClientException("Model not found", 404)
+    if model is None:  # the read answers an ErrorResponse; delete leaves the exception to the app's handler
+        return error_response(404, "Model not found")
     provider = await state.catalog.provider(model["provider_id"]) if model["provider_id"] else None
     return success(
         "model.get", "model retrieved successfully", model=model_detail(model, provider), scan_result=None,

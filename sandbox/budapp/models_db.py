@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from sandbox.budapp.db import insert_row, row
+from sandbox.budapp.schemas import serialized_endpoints, serialized_modality
 
 
 class Catalog:
@@ -41,8 +42,9 @@ class Models:
     async def get(self, model_id: UUID) -> dict | None:
         return row(await self.pool.fetchrow("SELECT * FROM model WHERE id = $1 AND status = 'active'", model_id))
 
-    async def name_taken(self, name: str) -> bool:
-        return bool(await self.pool.fetchval("SELECT 1 FROM model WHERE lower(name) = lower($1) AND status = 'active'", name))
+    async def name_taken(self, name: str, case_sensitive: bool = False) -> bool:
+        condition = "name = $1" if case_sensitive else "lower(name) = lower($1)"
+        return bool(await self.pool.fetchval(f"SELECT 1 FROM model WHERE {condition} AND status = 'active'", name))
 
     async def uri_taken(self, uri: str, source: str) -> bool:
         return bool(
@@ -83,22 +85,25 @@ def provider_info(provider: dict | None) -> dict | None:
 
 def cloud_model_info(model: dict) -> dict:
     return {
-        "id": model["id"], "name": model["name"], "description": model["description"], "modality": model["modality"],
-        "source": model["source"], "provider_type": model["provider_type"], "uri": model["uri"], "model_size": None,
+        "id": model["id"], "name": model["name"], "description": model["description"],
+        "modality": serialized_modality(model["modality"]), "source": model["source"],
+        "provider_type": model["provider_type"], "uri": model["uri"], "model_size": None,
         "tags": model["tags"], "tasks": model["tasks"], "is_present_in_model": model["is_present_in_model"],
-        "supported_endpoints": model["supported_endpoints"],
+        "supported_endpoints": serialized_endpoints(model["supported_endpoints"]),
     }
 
 
 def model_info(model: dict, provider: dict | None) -> dict:
     """ModelResponse."""
     return {
-        "id": model["id"], "name": model["name"], "author": model["author"], "modality": model["modality"],
+        "id": model["id"], "name": model["name"], "author": model["author"],
+        "modality": serialized_modality(model["modality"]),
         "source": model["source"], "uri": model["uri"], "local_path": model["local_path"], "created_user": None,
         "model_size": model["model_size"], "tasks": model["tasks"], "tags": model["tags"], "icon": model["icon"],
         "description": model["description"], "provider_type": model["provider_type"], "created_at": model["created_at"],
         "modified_at": model["modified_at"], "provider": provider_info(provider), "is_present_in_model": None,
-        "model_cluster_recommended": None, "supported_endpoints": model["supported_endpoints"],
+        "model_cluster_recommended": None,
+        "supported_endpoints": serialized_endpoints(model["supported_endpoints"]),
         "architecture_text_config": None, "architecture_audio_config": None,
     }
 
@@ -117,8 +122,8 @@ def model_detail(model: dict, provider: dict | None) -> dict:
     detail.update(
         id=model["id"], name=model["name"], description=model["description"], tags=model["tags"], tasks=model["tasks"],
         author=model["author"], model_size=model["model_size"], icon=model["icon"], bud_verified=False,
-        eval_verified=False, modality=model["modality"], source=model["source"], provider_type=model["provider_type"],
+        eval_verified=False, modality=serialized_modality(model["modality"]), source=model["source"], provider_type=model["provider_type"],
         uri=model["uri"], local_path=model["local_path"], provider=provider_info(provider),
-        supported_endpoints=model["supported_endpoints"], created_at=model["created_at"],
+        supported_endpoints=serialized_endpoints(model["supported_endpoints"]), created_at=model["created_at"],
     )
     return detail

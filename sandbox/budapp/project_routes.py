@@ -18,20 +18,21 @@ def _tags(tags) -> list[dict] | None:
     return [t.model_dump() for t in tags] if tags is not None else None
 
 
-async def _visible_project(request: Request, project_id: UUID, user: dict[str, Any]) -> dict[str, Any] | Any:
-    """The project, or the ErrorResponse budapp gives the caller for it."""
-    state = request.app.state
-    project = await state.projects.by_id(project_id)
-    if project is None:
-        return error_response(404, "Project not found")
-    if user["is_superuser"]:
+async def _active_project(request: Request, project_id: UUID) -> dict[str, Any] | Any:
+    """The active project, or budapp's 404 for it."""
+    project = await request.app.state.projects.by_id(project_id)
+    return project if project is not None else error_response(404, "Project not found")
+
+
+async def _readable_project(request: Request, project_id: UUID, user: dict[str, Any]) -> dict[str, Any] | Any:
+    """GET's row-level checks: only client users are limited, to the client projects they belong to."""
+    project = await _active_project(request, project_id)
+    if not isinstance(project, dict) or user["user_type"] != "client":
         return project
-    if user["user_type"] == "client" and project["project_type"] != "client_app":
-        return error_response(403, "Access denied: client users can only access client projects")
-    if "project:manage" in permissions_of(user) and user["user_type"] != "client":
-        return project
-    if not await state.projects.is_member(project["id"], user["id"]):
-        return error_response(403, "Insufficient permissions for this operation")
+    if project["project_type"] != "client_app":
+        return error_response(403, "Access denied: Client users can only access client application projects")
+    if not await request.app.state.projects.is_member(project["id"], user["id"]):
+        return error_response(403, "Access denied: You are not authorized to access this project")
     return project
 
 
@@ -82,14 +83,16 @@ async def list_projects(
 
 @router.get("/{project_id}")
 async def get_project(project_id: UUID, request: Request, user: dict[str, Any] = Depends(require("project:view"))):
-    project = await _visible_project(request, project_id, user)
+    project = await _readable_project(request, project_id, user)
     if not isinstance(project, dict):
         return project
     info = project_info(project)
+    client_app = project["project_type"] == "client_app"  # only client projects carry their credentials
     return success(
-        "project.retrieve", "Project details fetched successfully",
+        "project.retrieve", "Project retrieved successfully",
         project={k: info[k] for k in ("id", "name", "description", "tags", "icon", "project_type")},
-        endpoints_count=0, credentials_count=0, credentials=[],
+        endpoints_count=await request.app.state.endpoints.active_count("project_id", project["id"]),
+        credentials_count=0 if client_app else None, credentials=[] if client_app else None,
     )
 
 
@@ -98,7 +101,8 @@ async def edit_project(
     project_id: UUID, body: ProjectEdit, request: Request, user: dict[str, Any] = Depends(require("project:manage"))
 ):
     state = request.app.state
-    project = await _visible_project(request, project_id, user)
+    # budapp checks only the global project:manage permission here, not membership: known defect BUD-001
+    project = await _active_project(request, project_id)
     if not isinstance(project, dict):
         return project
     changes = body.model_dump(exclude_none=True)
@@ -118,7 +122,8 @@ async def delete_project(
     project_id: UUID, request: Request, user: dict[str, Any] = Depends(require("project:manage")),
     remove_credential: bool = True,
 ):
-    project = await _visible_project(request, project_id, user)
+    # as for PATCH, no membership check (known defect BUD-001)
+    project = await _active_project(request, project_id)
     if not isinstance(project, dict):
         return project
     if await request.app.state.endpoints.active_count("project_id", project["id"]):

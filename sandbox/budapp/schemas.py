@@ -117,8 +117,9 @@ class Tag(BaseModel):
 
 
 class ProjectCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    description: str | None = Field(None, max_length=400)
+    # budapp limits lengths only when a project is edited, not when it is created
+    name: str
+    description: str | None = None
     tags: list[Tag] | None = None
     icon: str | None = None
     project_type: ProjectType | None = None
@@ -155,3 +156,37 @@ def project_info(project: dict[str, Any]) -> dict[str, Any]:
         "created_by": str(project["created_by"]), "created_at": project["created_at"].isoformat(),
         "modified_at": project["modified_at"].isoformat(),
     }
+
+
+# Model responses serialize modality and supported_endpoints as budapp's enums do (requests take plain lists).
+MODALITY_LABELS = {"text": "Text", "image": "Image", "audio": "Audio"}
+ENDPOINT_LABELS = {  # every endpoint budapp knows, in its enum's order: capability key -> (path, label)
+    "chat": ("/v1/chat/completions", "Chat Completions"),
+    "embedding": ("/v1/embeddings", "Embeddings"),
+    "responses": ("/v1/responses", "Responses"),
+    "audio_transcription": ("/v1/audio/transcriptions", "Transcription"),
+    "audio_translation": ("/v1/audio/translations", "Audio Translation"),
+    "text_to_speech": ("/v1/audio/speech", "Speech generation"),
+    "document": ("/v1/documents", "Document"),
+    "batch": ("/v1/batch", "Batch"),
+    "image_generation": ("/v1/images/generations", "Image Generation"),
+    "image_edit": ("/v1/images/edits", "Image Editing"),
+    "image_variation": ("/v1/images/variations", "Image Variations"),
+    "rerank": ("/v1/rerank", "Reranking"),
+    "moderation": ("/v1/moderations", "Moderation"),
+    "classify": ("/v1/classify", "Classification"),
+}
+
+
+def serialized_modality(modalities: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``["text_input", ...]`` as ``{"text": {"input": true, "output": .., "label": "Text"}, "image": .., "audio": ..}``."""
+    chosen = set(modalities or [])
+    return {kind: {"input": f"{kind}_input" in chosen, "output": f"{kind}_output" in chosen, "label": label}
+            for kind, label in MODALITY_LABELS.items()}
+
+
+def serialized_endpoints(endpoints: list[str] | None) -> dict[str, dict[str, Any]]:
+    """Every known endpoint, ``{"chat": {"path": "v1/chat/completions", "enabled": true, "label": ..}, ...}``."""
+    chosen = set(endpoints or [])
+    return {key: {"path": path.lstrip("/"), "enabled": path in chosen, "label": label}
+            for key, (path, label) in ENDPOINT_LABELS.items()}

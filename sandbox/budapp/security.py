@@ -42,9 +42,8 @@ async def _user_from_token(request: Request, token: str) -> dict[str, Any]:
         raise _unauthorised() from None
     try:
         claims = state.keycloak.decode_access(token)
-    except TokenExpired:
-        raise _unauthorised("Token has expired") from None
-    except TokenInvalid:
+    except (TokenExpired, TokenInvalid):
+        # budapp says "Token has expired" only for PyJWT's error, which its Keycloak decoding never raises
         raise _unauthorised() from None
     try:
         auth_id = UUID(claims["sub"])
@@ -88,18 +87,35 @@ def require(permission: str) -> Callable[..., Any]:
     return check
 
 
-def dual_auth(permission: str) -> Callable[..., Any]:
-    """Routes that take a user JWT or the Dapr internal token.
+optional_bearer = HTTPBearer(auto_error=False)
 
-    Without any Authorization header they answer 403 (the internal-token branch):
-    "Forbidden - Internal auth not configured" since the sandbox sets no APP_API_TOKEN.
-    """
+
+async def _internal_caller(request: Request) -> dict[str, Any]:
+    """budapp's Dapr-internal branch: the app API token (``dapr-api-token`` / ``x-app-api-token``) and a user_id."""
+    expected = request.app.state.settings.app_api_token
+    if not expected:
+        raise HTTPException(status_code=403, detail="Forbidden - Internal auth not configured")
+    if (request.headers.get("dapr-api-token") or request.headers.get("x-app-api-token")) != expected:
+        raise HTTPException(status_code=403, detail="Forbidden - Invalid internal token")
+    try:
+        user = await request.app.state.users.by_id(UUID(request.query_params.get("user_id", "")))
+    except ValueError:
+        user = None
+    if user is None:
+        raise HTTPException(status_code=400,
+                            detail="user_id is required for internal calls when SYSTEM_USER_ID is not configured")
+    return user
+
+
+def dual_auth(permission: str) -> Callable[..., Any]:
+    """Routes that take a user JWT or, without one, the Dapr internal token (the launcher always sets one, as the
+    chart does, so an anonymous call is refused with "Forbidden - Invalid internal token")."""
     checker = require(permission)
 
     async def check(request: Request) -> dict[str, Any]:
-        if "authorization" not in request.headers:
-            raise HTTPException(status_code=403, detail="Forbidden - Internal auth not configured")
-        credentials = await bearer(request)
+        credentials = await optional_bearer(request)
+        if credentials is None:
+            return await _internal_caller(request)
         user = await current_user(request, credentials)
         user = await current_active_user(user)
         return await checker(user)

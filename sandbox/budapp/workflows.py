@@ -118,6 +118,12 @@ class Workflows:
 
     async def begin_step(self, user: dict[str, Any], body: StepRequest, workflow_type: str, title: str) -> dict:
         """Find or create the workflow of a step request and store the step's data."""
+        workflow = await self.open(user, body, workflow_type, title)
+        await self.save_step(workflow["id"], body.step_number, body.step_data())
+        return await self.get(workflow["id"])
+
+    async def open(self, user: dict[str, Any], body: StepRequest, workflow_type: str, title: str) -> dict:
+        """The workflow a step request names, or a new one (created before the step is checked, as budapp does)."""
         if body.workflow_id:
             workflow = await self.get(body.workflow_id)
             if workflow is None:
@@ -130,8 +136,7 @@ class Workflows:
             if body.workflow_total_steps is None:
                 raise ClientException("Either workflow_id or total_steps should be provided")
             workflow = await self.create(user["id"], workflow_type, body.workflow_total_steps, title)
-        await self.save_step(workflow["id"], body.step_number, body.step_data())
-        return await self.get(workflow["id"])
+        return workflow
 
 
 def required_missing(merged: dict[str, Any], keys: list[str]) -> ClientException | None:

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS budcluster.cluster (
 );
 """
 SCHEMA_LOCK = 7_019_003
+DUPLICATE_CLUSTER = "This cluster is already registered. Please delete it and try again."
 
 
 def simulated_clusters_dir() -> Path:
@@ -84,26 +85,28 @@ async def register_cluster(
     cluster_id = uuid.uuid4()
 
     async def determine_platform(context: dict) -> str:
-        return "Platform determined: kubernetes"
-
-    async def check_duplicate(context: dict) -> str:
-        if await pool.fetchval("SELECT 1 FROM budcluster.cluster WHERE config_hash = $1 AND status <> 'deleted'", digest):
-            raise StepFailed("Cluster already exists")
-        return "No duplicate cluster configuration found"
-
-    async def verify_connection(context: dict) -> str:
+        # budcluster's first step already talks to the API server (an Ansible playbook).
         simulated = load_cluster(simulated_clusters_dir(), server)
         if simulated is None:
-            raise StepFailed(f"Cluster connection failed: {server} is unreachable")
+            raise StepFailed("Cluster platform determination failed")
         context["simulated"] = simulated
-        return "Cluster connection verified"
+        return "Cluster platform determined successfully"
+
+    async def check_duplicate(context: dict) -> str:
+        # budcluster refuses a second registration of the same API server while the first exists.
+        if await pool.fetchval("SELECT 1 FROM budcluster.cluster WHERE server = $1 AND status <> 'deleted'", server):
+            raise StepFailed(DUPLICATE_CLUSTER)
+        return "Duplicate cluster not found"
+
+    async def verify_connection(context: dict) -> str:
+        return "Cluster connection verified successfully"
 
     async def configure(context: dict) -> str:
-        return "Cluster configured (node-info collector, storage classes)"
+        return "Cluster configured successfully"
 
     async def fetch_info(context: dict) -> str:
         context["nodes"] = context["simulated"].get("nodes", [])
-        return f"Found {len(context['nodes'])} nodes"
+        return "Cluster info fetched successfully"
 
     async def results(context: dict) -> dict:
         await pool.execute(
@@ -113,11 +116,14 @@ async def register_cluster(
         return {"id": str(cluster_id), "name": create.get("name"), "nodes": context["nodes"], "status": "available"}
 
     steps = [
-        Step("determine_cluster_platform", "Determine cluster platform", "Identify the cluster platform", determine_platform),
-        Step("check_duplicate_config", "Check duplicate configuration", "Refuse a cluster already registered", check_duplicate),
-        Step("verify_cluster_connection", "Verify cluster connection", "Reach the Kubernetes API", verify_connection),
-        Step("configure_cluster", "Configure cluster", "Install the node-info collector", configure),
-        Step("fetch_cluster_info", "Fetch cluster info", "Discover nodes and devices", fetch_info),
+        Step("determine_cluster_platform", "Determining cluster platform", "Determine the cluster platform",
+             determine_platform),
+        Step("check_duplicate_config", "Checking for duplicate cluster", "Check for any duplicate cluster",
+             check_duplicate),
+        Step("verify_cluster_connection", "Verifying cluster connection", "Verify the cluster connection",
+             verify_connection),
+        Step("configure_cluster", "Configuring cluster", "Configure the cluster", configure),
+        Step("fetch_cluster_info", "Fetching cluster info", "Fetch the cluster info", fetch_info),
     ]
     workflow = _workflow(request.app, "register_cluster", "register_cluster", steps, create)
     stall = await _stall_point(request.app)

@@ -2,9 +2,10 @@
 
 Keys are looked up as ``api_key:<sha256("bud-"+key)>``; the request's ``model`` is an
 endpoint (deployment) name; ``model_table:<endpoint_id>`` says where it goes. A
-deterministic stand-in engine answers, and every inference is recorded in
-ClickHouse's ModelInference and ModelInferenceDetails tables, written in batches
-off the request path (``SANDBOX_INFERENCE_FLUSH_INTERVAL`` seconds apart at most).
+deterministic stand-in engine answers, and every inference is recorded as one row of
+budmetrics' InferenceFact table (which a deployment fills from the gateway's traces),
+written in batches off the request path (``SANDBOX_INFERENCE_FLUSH_INTERVAL`` seconds
+apart at most).
 """
 
 from __future__ import annotations
@@ -123,8 +124,14 @@ async def infer(request: Request, path: str):
         target = await wrong_target(state, record, target)
     route_raw = await state.redis.get(f"model_table:{target['endpoint_id']}")
     route = json.loads(route_raw)[target["endpoint_id"]] if route_raw else None
-    if route is None or KINDS[path] not in route.get("endpoints", []):
+    if route is None:
         return error(404, f"Model not found: {name}")
+    # budgateway checks a capability only for embeddings (a chat request is forwarded whatever the model is);
+    # the model is named by its endpoint id, and the body is its plain error string
+    if path == "/v1/embeddings" and "embedding" not in route.get("endpoints", []):
+        return JSONResponse({"error": f"Model `{target['endpoint_id']}` is not configured to support capability "
+                                      f"`embedding`. Add `endpoints = [\"embedding\"]` to the model configuration."},
+                            status_code=400)
     provider = route["routing"][0]
     upstream_model = route["providers"][provider]["model_name"]
     answer = engine.chat(name, upstream_model, body) if path.endswith("completions") else engine.embed(name, body)
@@ -150,23 +157,20 @@ async def wrong_target(state: Any, record: dict, target: dict) -> dict:
 
 
 def record_inference(state, answer, body, target, record, provider, upstream_model, kind, arrived, elapsed_ms):
-    """Queue the inference's ModelInference and ModelInferenceDetails rows for the next batch."""
+    """Queue the inference's InferenceFact row: what the deployment derives from the gateway's span."""
     usage = answer["usage"]
-    inference_id = answer["id"]
     metadata = record.get("__metadata__") or {}
-    state.batcher.add("ModelInference", {
-        "id": str(engine.new_id()), "inference_id": inference_id, "raw_request": json.dumps(body),
-        "raw_response": json.dumps(answer), "model_name": upstream_model, "model_provider_name": provider,
-        "input_tokens": usage["prompt_tokens"], "output_tokens": usage.get("completion_tokens", 0),
-        "response_time_ms": elapsed_ms, "ttft_ms": elapsed_ms, "system": None,
+    moment = arrived.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    state.batcher.add("InferenceFact", {
+        "trace_id": engine.new_id().hex, "span_id": engine.new_id().hex[:16],
+        "inference_id": answer["id"], "project_id": target["project_id"], "endpoint_id": target["endpoint_id"],
+        "model_id": target["model_id"], "api_key_project_id": metadata.get("api_key_project_id"),
+        "user_id": metadata.get("user_id"), "timestamp": moment, "request_arrival_time": moment,
+        "request_forward_time": moment, "is_success": True, "cost": None, "status_code": 200,
+        "request_ip": "127.0.0.1", "model_inference_id": str(engine.new_id()), "model_name": upstream_model,
+        "model_provider": provider, "endpoint_type": kind, "input_tokens": usage["prompt_tokens"],
+        "output_tokens": usage.get("completion_tokens", 0), "response_time_ms": elapsed_ms, "ttft_ms": elapsed_ms,
+        "cached": False, "finish_reason": "stop",
         "input_messages": json.dumps(body.get("messages") or body.get("input")),
-        "output": engine.output_text(answer), "cached": False, "finish_reason": "stop", "endpoint_type": kind,
-    })
-    state.batcher.add("ModelInferenceDetails", {
-        "inference_id": inference_id, "request_ip": "127.0.0.1", "project_id": target["project_id"],
-        "endpoint_id": target["endpoint_id"], "model_id": target["model_id"], "cost": None,
-        "response_analysis": None, "is_success": True,
-        "request_arrival_time": arrived.strftime("%Y-%m-%d %H:%M:%S"),
-        "request_forward_time": arrived.strftime("%Y-%m-%d %H:%M:%S"),
-        "api_key_project_id": metadata.get("api_key_project_id"), "user_id": metadata.get("user_id"),
+        "output": engine.output_text(answer), "raw_request": json.dumps(body), "raw_response": json.dumps(answer),
     })

@@ -17,8 +17,8 @@ from sandbox.common.clickhouse import ClickHouseHTTP
 
 log = logging.getLogger("sandbox.budgateway.batcher")
 
-# Written in this order, so that a reader joining the two never sees details without their inference.
-TABLES = ("ModelInference", "ModelInferenceDetails")
+# Tables written first, in this order; any other table follows in the order its rows arrived.
+TABLES = ("InferenceFact",)
 BUFFER_LIMIT = 10_000
 
 
@@ -33,7 +33,7 @@ class InferenceBatcher:
         self._closing = False
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        """Queue one row of ``table`` (one of TABLES) for the next flush."""
+        """Queue one row of ``table`` for the next flush."""
         rows = self._pending[table]
         if len(rows) >= BUFFER_LIMIT:
             log.error("%s buffer full (%d rows): inference row dropped", table, BUFFER_LIMIT)
@@ -52,7 +52,7 @@ class InferenceBatcher:
             await self._task
 
     async def flush(self) -> None:
-        for table in TABLES:
+        for table in (*TABLES, *(t for t in list(self._pending) if t not in TABLES)):
             rows, self._pending[table] = self._pending[table], []
             if not rows:
                 continue

@@ -40,52 +40,51 @@ class InferenceListRequest(BaseModel):
 
 
 SELECT = f"""
-SELECT toString(d.inference_id) AS inference_id, m.timestamp AS timestamp, m.model_name AS model_name,
-       substring(m.input_messages, 1, 100) AS prompt_preview, substring(m.output, 1, 100) AS response_preview,
-       ifNull(m.input_tokens, 0) AS input_tokens, ifNull(m.output_tokens, 0) AS output_tokens,
-       ifNull(m.response_time_ms, 0) AS response_time_ms, d.cost AS cost, d.is_success AS is_success,
-       m.cached AS cached, toString(d.project_id) AS project_id, toString(d.api_key_project_id) AS api_key_project_id,
-       toString(d.endpoint_id) AS endpoint_id, toString(d.model_id) AS model_id, m.endpoint_type AS endpoint_type
-FROM {DATABASE}.ModelInferenceDetails AS d INNER JOIN {DATABASE}.ModelInference AS m ON m.inference_id = d.inference_id
+SELECT toString(inference_id) AS inference_id, timestamp, model_name,
+       substring(ifNull(input_messages, ''), 1, 100) AS prompt_preview,
+       substring(ifNull(output, ''), 1, 100) AS response_preview,
+       ifNull(input_tokens, 0) AS input_tokens, ifNull(output_tokens, 0) AS output_tokens,
+       ifNull(response_time_ms, 0) AS response_time_ms, cost, is_success, cached,
+       toString(project_id) AS project_id, toString(api_key_project_id) AS api_key_project_id,
+       toString(endpoint_id) AS endpoint_id, toString(model_id) AS model_id, endpoint_type,
+       error_code, error_message, error_type, status_code
+FROM {DATABASE}.InferenceFact
 """
 
 
 def _conditions(body: InferenceListRequest) -> str:
-    clauses = [f"d.request_arrival_time >= parseDateTimeBestEffort({quote(body.from_date.isoformat())})"]
+    clauses = ["inference_id IS NOT NULL",
+               f"timestamp >= parseDateTime64BestEffort({quote(body.from_date.isoformat())}, 3)"]
     if body.to_date:
-        clauses.append(f"d.request_arrival_time <= parseDateTimeBestEffort({quote(body.to_date.isoformat())})")
+        clauses.append(f"timestamp <= parseDateTime64BestEffort({quote(body.to_date.isoformat())}, 3)")
     for column in ("project_id", "endpoint_id", "model_id"):
         value = getattr(body, column)
         if value is not None:
-            clauses.append(f"d.{column} = toUUID({quote(value)})")
+            clauses.append(f"{column} = toUUID({quote(value)})")
     if body.is_success is not None:
-        clauses.append(f"d.is_success = {str(body.is_success).lower()}")
+        clauses.append(f"is_success = {str(body.is_success).lower()}")
     if body.endpoint_type:
-        clauses.append(f"m.endpoint_type = {quote(body.endpoint_type)}")
+        clauses.append(f"endpoint_type = {quote(body.endpoint_type)}")
     return " AND ".join(clauses)
 
 
 def _item(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "total_tokens": row["input_tokens"] + row["output_tokens"],
-            "error_code": None, "error_message": None, "error_type": None, "status_code": None}
+    return {**row, "total_tokens": row["input_tokens"] + row["output_tokens"]}
 
 
 @app.post("/observability/inferences/list")
 async def list_inferences(body: InferenceListRequest, request: Request):
     clickhouse = request.app.state.clickhouse
     where = _conditions(body)
-    total = (await clickhouse.select(
-        f"SELECT count() AS n FROM {DATABASE}.ModelInferenceDetails AS d "
-        f"INNER JOIN {DATABASE}.ModelInference AS m ON m.inference_id = d.inference_id WHERE {where}"))[0]["n"]
-    rows = await clickhouse.select(f"{SELECT} WHERE {where} ORDER BY m.timestamp DESC LIMIT {body.limit} OFFSET {body.offset}")
-    total = int(total)
+    total = int((await clickhouse.select(f"SELECT count() AS n FROM {DATABASE}.InferenceFact WHERE {where}"))[0]["n"])
+    rows = await clickhouse.select(f"{SELECT} WHERE {where} ORDER BY timestamp DESC LIMIT {body.limit} OFFSET {body.offset}")
     return {"object": "inference_list", "message": "Inferences listed successfully", "items": [_item(r) for r in rows],
             "total_count": total, "offset": body.offset, "limit": body.limit, "has_more": body.offset + len(rows) < total}
 
 
 @app.get("/observability/inferences/{inference_id}")
 async def get_inference(inference_id: UUID, request: Request):
-    rows = await request.app.state.clickhouse.select(f"{SELECT} WHERE d.inference_id = toUUID({quote(inference_id)})")
+    rows = await request.app.state.clickhouse.select(f"{SELECT} WHERE inference_id = toUUID({quote(inference_id)})")
     if not rows:
         return JSONResponse({"object": "error", "message": f"Inference {inference_id} not found", "code": 404},
                             status_code=404)

@@ -1,59 +1,74 @@
-"""budmodel (sandbox): model extraction as a Dapr workflow over simulated Hugging Face models."""
+"""budmodel (sandbox): model extraction as a Dapr workflow over the sandbox's Hugging Face (hub.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Literal
 
 from fastapi import Request
 from pydantic import BaseModel
 
+from sandbox.common.simulated_models import find_model, registry_path
 from sandbox.common.app_factory import create_service_app
 from sandbox.common.downstream import DownstreamWorkflow, Step, StepFailed, start_in_background
-from sandbox.common.simulated_models import find_model
 from sandbox.settings import get_settings
 
 app = create_service_app("budmodel", settings=get_settings())
+
+# budmodel's ModelInfo fields; the described model may carry more (what the engine serves).
+MODEL_INFO_FIELDS = (
+    "author", "description", "modality", "tags", "tasks", "papers", "github_url", "provider_url", "website_url",
+    "license", "logo_url", "use_cases", "strengths", "limitations", "model_tree", "languages", "architecture",
+)
 
 
 class ExtractionRequest(BaseModel):
     model_name: str
     model_uri: str
-    provider_type: str
+    provider_type: Literal["cloud_model", "hugging_face", "url", "disk"]
     hf_token: str | None = None
     notification_metadata: dict[str, Any] = {}
     source_topic: str | None = None
+    model_config = {"extra": "allow", "protected_namespaces": ()}
+
+
+def model_info(described: dict[str, Any], uri: str) -> dict[str, Any]:
+    """ModelInfo as budmodel reports it: every field present, ``modality`` a category string."""
+    info = {field: described.get(field) for field in MODEL_INFO_FIELDS}
+    info.update(uri=uri, provider_url=f"https://huggingface.co/{uri}", extraction_status="COMPLETED")
+    return info
 
 
 @app.post("/model-info/extract")
 async def extract(body: ExtractionRequest, request: Request):
     async def validation(context: dict) -> str:
-        model = find_model(body.model_uri)
-        if model is None:
+        described = find_model(body.model_uri)
+        if described is None:
             raise StepFailed(f"Model {body.model_uri} not found on Hugging Face")
-        context["model"] = model
-        return "Model URI validated"
+        context["model"] = described
+        return "Validated given model uri"
 
     async def download(context: dict) -> str:
-        return f"Downloaded {context['model']['model_weights_size']} bytes"
+        context["local_path"] = registry_path(body.model_uri)
+        return "Model downloaded successfully"
 
     async def extraction(context: dict) -> str:
-        return f"Extracted {context['model']['architecture']} metadata"
+        return "Model information extracted successfully"
 
     async def save(context: dict) -> str:
-        context["local_path"] = f"models-registry/{body.model_uri.replace('/', '_')}"
-        return "Model saved to the registry"
+        return "Model saved to registry successfully"
 
     async def results(context: dict) -> dict:
-        model = context["model"]
-        return {"model_info": {**model, "uri": body.model_uri, "description": model.get("description")},
-                "local_path": context["local_path"]}
+        return {"object": "model_extraction", "workflow_id": workflow.id,
+                "model_info": model_info(context["model"], body.model_uri), "local_path": context["local_path"],
+                "created": int(time.time())}
 
     workflow = DownstreamWorkflow(
-        name="perform_model_extraction", payload_type="perform_model_extraction", source="budmodel",
-        steps=[Step("validation", "Validation", "Check the model URI", validation),
-               Step("model_download", "Model download", "Download the weights", download),
-               Step("model_extraction", "Model extraction", "Read architecture and configuration", extraction),
-               Step("save_model", "Save model", "Store the model in the registry", save)],
+        name="run_model_extraction", payload_type="perform_model_extraction", source="budmodel",
+        steps=[Step("validation", "Validating model uri", "Check the model URI", validation),
+               Step("model_download", "Downloading model", "Download the weights", download),
+               Step("model_extraction", "Extracting model info", "Read architecture and configuration", extraction),
+               Step("save_model", "Saving model", "Store the model in the registry", save)],
         notification_metadata=body.notification_metadata, dapr_url=request.app.state.settings.url("dapr"),
     )
     stall = 1 if await request.app.state.faults.is_on("workflow_stalls") else None

@@ -88,7 +88,7 @@ async def run(body: SimulationRequest, request: Request):
         return {"recommendations": context["ranked"]}
 
     workflow = DownstreamWorkflow(
-        name="get_cluster_recommendations", payload_type="get_cluster_recommendations", source="budsim",
+        name="run_simulation", payload_type="get_cluster_recommendations", source="budsim",
         steps=[Step("validation", "Validation", "Check the simulation request", validation),
                Step("performance_estimation", "Performance estimation", "Estimate each cluster", estimation),
                Step("ranking", "Ranking", "Rank the candidate clusters", ranking)],

@@ -1,4 +1,4 @@
-"""The inference tables budgateway writes and budmetrics reads, over ClickHouse's HTTP interface."""
+"""The inference table budgateway's telemetry fills and budmetrics reads, over ClickHouse's HTTP interface."""
 
 from __future__ import annotations
 
@@ -11,25 +11,32 @@ from typing import Any
 
 from sandbox.common.http import PooledHTTP
 
-DATABASE = os.environ.get("SANDBOX_CLICKHOUSE_DB", "bud")
+# budmetrics' database in the chart (CLICKHOUSE_DB_NAME); InferenceFact is its flat table of inferences, which the
+# deployment fills from the gateway's OTel spans and budmetrics lists from. The columns here are the subset of
+# budmetrics' migration that the gateway stand-in fills, with the same names and types.
+DATABASE = os.environ.get("SANDBOX_CLICKHOUSE_DB", "metrics")
 
 SCHEMA = [
     f"CREATE DATABASE IF NOT EXISTS {DATABASE}",
-    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.ModelInference (
-        id UUID, inference_id UUID, raw_request String, raw_response String,
-        model_name LowCardinality(String), model_provider_name LowCardinality(String),
+    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.InferenceFact (
+        id UUID DEFAULT generateUUIDv4(), trace_id String, span_id String,
+        inference_id Nullable(UUID), project_id Nullable(UUID), endpoint_id Nullable(UUID), model_id Nullable(UUID),
+        api_key_id Nullable(UUID), api_key_project_id Nullable(UUID), user_id Nullable(String),
+        timestamp DateTime64(3), request_arrival_time Nullable(DateTime64(3)),
+        request_forward_time Nullable(DateTime64(3)),
+        is_success Bool DEFAULT true, cost Nullable(Float64), inference_cost Nullable(Float64),
+        status_code Nullable(UInt16), request_ip Nullable(IPv4), response_analysis Nullable(String),
+        error_code Nullable(String), error_message Nullable(String), error_type Nullable(String),
+        model_inference_id Nullable(UUID), model_name LowCardinality(String) DEFAULT '',
+        model_provider LowCardinality(String) DEFAULT '', endpoint_type LowCardinality(String) DEFAULT 'chat',
         input_tokens Nullable(UInt32), output_tokens Nullable(UInt32), response_time_ms Nullable(UInt32),
-        ttft_ms Nullable(UInt32), timestamp DateTime MATERIALIZED UUIDv7ToDateTime(id), system Nullable(String),
-        input_messages String, output String, cached Bool DEFAULT false,
+        ttft_ms Nullable(UInt32), cached Bool DEFAULT false,
         finish_reason Nullable(Enum8('stop' = 1, 'length' = 2, 'tool_call' = 3, 'content_filter' = 4, 'unknown' = 5)),
-        endpoint_type LowCardinality(String) DEFAULT 'chat'
-    ) ENGINE = MergeTree() ORDER BY (model_name, timestamp, inference_id)""",
-    f"""CREATE TABLE IF NOT EXISTS {DATABASE}.ModelInferenceDetails (
-        inference_id UUID, request_ip Nullable(IPv4), project_id UUID, endpoint_id UUID, model_id UUID,
-        cost Nullable(Float64), response_analysis Nullable(String), is_success Bool,
-        request_arrival_time DateTime, request_forward_time DateTime, created_at DateTime DEFAULT now(),
-        api_key_project_id Nullable(UUID), user_id Nullable(UUID)
-    ) ENGINE = MergeTree() ORDER BY (project_id, model_id, endpoint_id, request_arrival_time, inference_id)""",
+        system_prompt Nullable(String), input_messages Nullable(String), output Nullable(String),
+        raw_request Nullable(String), raw_response Nullable(String),
+        date Date MATERIALIZED toDate(timestamp), hour DateTime MATERIALIZED toStartOfHour(timestamp)
+    ) ENGINE = ReplacingMergeTree(timestamp) PARTITION BY toYYYYMMDD(timestamp) ORDER BY (trace_id, span_id)
+    SETTINGS allow_nullable_key = 1""",
 ]
 
 

@@ -49,48 +49,48 @@ async def test_a_full_batch_is_written_before_the_interval(running):
     clickhouse = FakeClickHouse()
     batcher = running(clickhouse, batch_size=3, flush_interval=30)
     for i in range(3):
-        batcher.add("ModelInference", {"n": i})
+        batcher.add("InferenceFact", {"n": i})
     await wait_for(lambda: clickhouse.inserts)
-    assert clickhouse.inserts == [("ModelInference", [{"n": 0}, {"n": 1}, {"n": 2}])]
+    assert clickhouse.inserts == [("InferenceFact", [{"n": 0}, {"n": 1}, {"n": 2}])]
 
 
 async def test_a_partial_batch_is_written_after_the_interval(running):
     clickhouse = FakeClickHouse()
     batcher = running(clickhouse, batch_size=500, flush_interval=0.05)
-    batcher.add("ModelInferenceDetails", {"n": 1})
+    batcher.add("InferenceFact", {"n": 1})
     await asyncio.sleep(0.02)
     assert clickhouse.inserts == []
     await wait_for(lambda: clickhouse.inserts)
-    assert clickhouse.inserts == [("ModelInferenceDetails", [{"n": 1}])]
+    assert clickhouse.inserts == [("InferenceFact", [{"n": 1}])]
 
 
-async def test_inferences_are_written_before_their_details(running):
+async def test_the_fact_table_is_written_first(running):
     clickhouse = FakeClickHouse()
     batcher = running(clickhouse, batch_size=500, flush_interval=0.05)
-    batcher.add("ModelInferenceDetails", {"id": "a"})
-    batcher.add("ModelInference", {"id": "a"})
+    batcher.add("SomeOtherTable", {"id": "a"})
+    batcher.add("InferenceFact", {"id": "a"})
     await wait_for(lambda: len(clickhouse.inserts) == 2)
-    assert [table for table, _ in clickhouse.inserts] == ["ModelInference", "ModelInferenceDetails"]
+    assert [table for table, _ in clickhouse.inserts] == ["InferenceFact", "SomeOtherTable"]
 
 
 async def test_stopping_writes_what_is_pending():
     clickhouse = FakeClickHouse()
     batcher = InferenceBatcher(clickhouse, batch_size=500, flush_interval=30)
     batcher.start()
-    batcher.add("ModelInference", {"n": 1})
+    batcher.add("InferenceFact", {"n": 1})
     await asyncio.wait_for(batcher.stop(), timeout=2)
-    assert clickhouse.inserts == [("ModelInference", [{"n": 1}])]
+    assert clickhouse.inserts == [("InferenceFact", [{"n": 1}])]
 
 
 async def test_a_failed_write_is_logged_and_later_rows_still_go_through(running, caplog):
     clickhouse = FakeClickHouse(failures=1)
     batcher = running(clickhouse, batch_size=1, flush_interval=30)
     with caplog.at_level(logging.ERROR, logger="sandbox.budgateway.batcher"):
-        batcher.add("ModelInference", {"n": 1})
+        batcher.add("InferenceFact", {"n": 1})
         await wait_for(lambda: "not written" in caplog.text)
-    batcher.add("ModelInference", {"n": 2})
+    batcher.add("InferenceFact", {"n": 2})
     await wait_for(lambda: clickhouse.inserts)
-    assert clickhouse.inserts == [("ModelInference", [{"n": 2}])]
+    assert clickhouse.inserts == [("InferenceFact", [{"n": 2}])]
     assert "Memory limit exceeded" in caplog.text
 
 
@@ -99,6 +99,6 @@ async def test_a_full_buffer_drops_rows_instead_of_growing(monkeypatch, caplog):
     batcher = InferenceBatcher(FakeClickHouse(), batch_size=500, flush_interval=30)
     with caplog.at_level(logging.ERROR, logger="sandbox.budgateway.batcher"):
         for i in range(3):
-            batcher.add("ModelInference", {"n": i})
+            batcher.add("InferenceFact", {"n": i})
     assert "buffer full" in caplog.text
-    assert batcher._pending["ModelInference"] == [{"n": 0}, {"n": 1}]  # noqa: SLF001
+    assert batcher._pending["InferenceFact"] == [{"n": 0}, {"n": 1}]  # noqa: SLF001
