@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import secrets
 import signal
@@ -297,10 +298,33 @@ def spawn(settings: SandboxSettings, service: Service, env: dict[str, str]) -> N
     pid_file(settings, service).write_text(str(process.pid))
 
 
+def stand_in_module(service: Service) -> str | None:
+    """The Python module a stand-in's uvicorn serves (``sandbox.x.app``), None for other commands."""
+    if service.real or "uvicorn" not in service.command:
+        return None
+    return service.command[service.command.index("uvicorn") + 1].split(":", 1)[0]
+
+
+def importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its package is missing
+        return False
+
+
+def check_stand_ins(everything: list[Service]) -> None:
+    """One readable line, before anything starts, when a stand-in this mode needs is not in the tree."""
+    missing = [(s.name, module) for s in everything if (module := stand_in_module(s)) and not importable(module)]
+    if missing:
+        names = ", ".join(f"{name} ({module.replace('.', '/')}.py)" for name, module in missing)
+        raise SystemExit(f"ERROR: this tree has no stand-in for {names}; the real budapp needs it in source mode")
+
+
 def start(settings: SandboxSettings, faults: str | None) -> None:
     from sandbox.common.faults import parse_fault_list
 
     started = time.monotonic()
+    check_stand_ins(services(settings))
     asyncio.run(prepare_stores(settings))
     generated = secrets_of(settings)
     env = {**os.environ, **generated.environment(), "E2E_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"}

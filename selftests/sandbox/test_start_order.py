@@ -25,3 +25,14 @@ def test_real_budapp_starts_last_after_every_stand_in(tmp_path):
 def test_a_running_store_is_not_waited_for_again():
     missing = [s for s in services(SandboxSettings()) if s.name in ("budmetrics", "budgateway")]
     assert names(start_phases(missing)) == [["budmetrics", "budgateway"]]
+
+
+def test_a_missing_stand_in_is_one_line_before_anything_starts(monkeypatch, tmp_path):
+    import pytest
+
+    from sandbox import launcher
+
+    monkeypatch.setattr(launcher, "importable", lambda module: module != "sandbox.budnotify.app")
+    with pytest.raises(SystemExit, match=r"^ERROR: this tree has no stand-in for budnotify \(sandbox/budnotify/app\.py\)"):
+        launcher.check_stand_ins(services(SandboxSettings(budapp_source=tmp_path)))
+    launcher.check_stand_ins(services(SandboxSettings()))  # the sandbox itself has every stand-in
