@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import fcntl
+import json
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
 
@@ -55,3 +61,70 @@ class ClustersAPI:
             if cluster.get("id") == cluster_id:
                 return workflow["id"]
         return None
+
+
+class SharedClusterRegistration:
+    """The run's one registration of a configured kubeconfig, shared by every test and xdist worker.
+
+    budcluster refuses a second registration of an API server while the first exists, so
+    with a real kubeconfig no two tests may onboard it each. The record of the registration
+    lives in ``<directory>/shared-cluster-<run>.json`` under an exclusive file lock: the first
+    worker to need it onboards and writes it, later ones read it; each worker enters itself
+    once, and the last to leave deletes the cluster (a later user then registers it afresh).
+    """
+
+    def __init__(self, directory: Path, run: str, worker: str, onboard: Callable[[], Awaitable[dict[str, Any]]],
+                 delete: Callable[[str], Awaitable[None]]) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.state_path = directory / f"shared-cluster-{run}.json"
+        self.lock_path = directory / f"shared-cluster-{run}.lock"
+        self.worker = worker
+        self.onboard = onboard
+        self.delete = delete
+        self.holding = False
+        self.spec: Any = None  # what the shared cluster is onboarded with (set by its owner)
+
+    @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        descriptor = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
+
+    def _read(self) -> dict[str, Any]:
+        return json.loads(self.state_path.read_text()) if self.state_path.is_file() else {}
+
+    def _write(self, state: dict[str, Any]) -> None:
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state))
+        temporary.replace(self.state_path)
+
+    async def acquire(self) -> dict[str, Any]:
+        """The shared cluster (budapp's record), registered now if nobody holds it."""
+        async with self._locked():
+            state = self._read()
+            if not state.get("cluster"):
+                state = {"cluster": await self.onboard(), "workers": []}
+            if self.worker not in state["workers"]:
+                state["workers"].append(self.worker)
+            self._write(state)
+            self.holding = True
+            return state["cluster"]
+
+    async def release(self) -> None:
+        """Leave; the last worker out deletes the registration."""
+        if not self.holding:
+            return
+        async with self._locked():
+            state = self._read()
+            workers = [w for w in state.get("workers", []) if w != self.worker]
+            self.holding = False
+            if workers:
+                self._write({**state, "workers": workers})
+                return
+            if state.get("cluster"):
+                await self.delete(state["cluster"]["id"])
+            self.state_path.unlink(missing_ok=True)

@@ -102,10 +102,11 @@ class AuthSettings(_Strict):
 
 
 class TargetSettings(_Strict):
-    """What the platform is asked to manage: the cluster the suite onboards."""
+    """What the platform is asked to manage: the cluster the suite onboards, the model it downloads."""
 
     cluster_kubeconfig: str | None = None
     simulated_cluster: str = "sim-cpu-2node"
+    local_model_uri: str | None = None
 
 
 class PerformanceSettings(_Strict):
@@ -155,6 +156,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "E2E_MAX_TOKEN_EXPIRY_WAIT": ("auth", "max_token_expiry_wait"),
     "E2E_CLUSTER_KUBECONFIG": ("targets", "cluster_kubeconfig"),
     "E2E_SIMULATED_CLUSTER": ("targets", "simulated_cluster"),
+    "E2E_LOCAL_MODEL_URI": ("targets", "local_model_uri"),
     "E2E_PERF_CONCURRENT_DEPLOYMENTS": ("performance", "concurrent_deployments"),
     "E2E_PERF_LOAD_REQUESTS": ("performance", "load_requests"),
     "E2E_PERF_LOAD_CONCURRENCY": ("performance", "load_concurrency"),

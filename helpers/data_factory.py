@@ -11,11 +11,46 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.config import SUITE_ROOT
+import pytest
+
+from helpers.config import SUITE_ROOT, Settings
 from helpers.naming import unique_name
 
 DATA_DIR = SUITE_ROOT / "data"
 KUBECONFIG_TEMPLATE = DATA_DIR / "kubeconfigs" / "template.yaml"
+# Deployments whose budcluster and budmodel are the sandbox's: they serve simulated clusters and models.
+SIMULATED_TARGETS = ("sandbox", "source")
+SIMULATED_MODEL = "tiny-llama"
+SIMULATED_ORG = "e2e-org"
+NO_CLUSTER = ("no cluster to onboard on deployment {deployment!r}: set E2E_CLUSTER_KUBECONFIG "
+              "(targets.cluster_kubeconfig) to a kubeconfig its budcluster can reach")
+NO_LOCAL_MODEL = ("no Hugging Face model to onboard on deployment {deployment!r}: set E2E_LOCAL_MODEL_URI "
+                  "(targets.local_model_uri) to a repository its budmodel can download")
+
+
+def simulated_targets(settings: Settings) -> bool:
+    return settings.deployment in SIMULATED_TARGETS
+
+
+def shares_one_cluster(settings: Settings) -> bool:
+    """A configured kubeconfig is one API server: budcluster registers it once, so the run shares it."""
+    return bool(settings.targets.cluster_kubeconfig)
+
+
+def require_cluster_target(settings: Settings) -> None:
+    """Skip (one line saying what to set) where nothing can be onboarded as a cluster."""
+    if not settings.targets.cluster_kubeconfig and not simulated_targets(settings):
+        pytest.skip(NO_CLUSTER.format(deployment=settings.deployment))
+
+
+def local_model_uri(settings: Settings, name: str, simulated: str = SIMULATED_MODEL) -> str:
+    """The repository a local-model test onboards: the configured one, else (sandbox and source mode)
+    ``e2e-org/<simulated>-<name>``, a valid Hugging Face repo id unique to the test; skips elsewhere."""
+    if settings.targets.local_model_uri:
+        return settings.targets.local_model_uri
+    if not simulated_targets(settings):
+        pytest.skip(NO_LOCAL_MODEL.format(deployment=settings.deployment))
+    return f"{SIMULATED_ORG}/{simulated}-{name}"
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -55,6 +56,27 @@ class DeploymentsAPI:
         return final.json()
 
 
+@dataclass
+class LocalDeployment:
+    """A finished local deployment: the workflow record and budapp's endpoint it created."""
+
+    record: dict[str, Any]
+    endpoint: dict[str, Any]
+
+
+async def deployed_endpoint(api: DeploymentsAPI, token: str, project_id: str, endpoint_name: str) -> dict[str, Any]:
+    """budapp's endpoint named ``endpoint_name`` in the project, from the endpoint list.
+
+    A deployment workflow's ``endpoint_details`` is budcluster's deployment result (namespace,
+    cluster, URL), not budapp's endpoint: the list is where budapp's id and name are.
+    """
+    response = await api.endpoints(token, project_id=project_id, name=endpoint_name)
+    assert response.status_code == 200, f"listing endpoints failed: {response.status_code} {response.text[:300]}"
+    found = [e for e in response.json()["endpoints"] if e["name"] == endpoint_name]
+    assert len(found) == 1, f"expected one endpoint named {endpoint_name!r} in project {project_id}, found {len(found)}"
+    return found[0]
+
+
 async def deploy_local_model(api: DeploymentsAPI, waiter, token: str, *, project_id: str, model_id: str,
                              cluster_id: str, endpoint_name: str, deploy_config: dict | None = None) -> dict[str, Any]:
     """The UI's local sequence: 1 {project, model}, 4 {name, config} (budsim runs), wait for the
@@ -71,7 +93,7 @@ async def deploy_local_model(api: DeploymentsAPI, waiter, token: str, *, project
     fourth = await api.step(token, 4, workflow_id, endpoint_name=endpoint_name,
                             deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG)
     assert fourth.status_code == 200, f"deploy step 4 failed: {fourth.status_code} {fourth.text[:300]}"
-    ranked = await wait_for_recommended_clusters(api.budapp, token, workflow_id)
+    ranked = await wait_for_recommended_clusters(api.budapp, token, workflow_id, cluster_id)
     choice = next((c for c in ranked if c["id"] == cluster_id), None)
     assert choice, f"budsim did not recommend cluster {cluster_id}: {[c['id'] for c in ranked]}"
     sixth = await api.step(token, 6, workflow_id, cluster_id=choice["cluster_id"])

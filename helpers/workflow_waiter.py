@@ -93,24 +93,58 @@ class WorkflowWaiter:
         )
 
 
-async def wait_for_recommended_clusters(client: APIClient, token: str, workflow_id: str,
-                                        timeout: float | None = None) -> list[dict[str, Any]]:
-    """budsim's ranked clusters for a deployment workflow, once the simulation is done.
+def simulation_completed(record: dict[str, Any]) -> bool:
+    events = ((record or {}).get("workflow_steps") or {}).get("bud_simulator_events") or {}
+    return str(events.get("status", "")).upper() == "COMPLETED"
 
-    Stops at once when a simulation step reports FAILED in the workflow record.
+
+SIMULATION_EVENTS = "bud_simulator_events"
+
+
+def simulation_finished(record: dict[str, Any]) -> bool:
+    """budsim reported every step of its simulation COMPLETED (its ranking is then stored)."""
+    block = (record.get("workflow_steps") or {}).get(SIMULATION_EVENTS) or {}
+    steps = block.get("steps") or []
+    return bool(steps) and all(
+        str((((s or {}).get("payload") or {}).get("content") or {}).get("status", "")).upper() == "COMPLETED"
+        for s in steps)
+
+
+async def wait_for_recommended_clusters(client: APIClient, token: str, workflow_id: str, cluster_id: str | None = None,
+                                        timeout: float | None = None) -> list[dict[str, Any]]:
+    """budsim's ranked clusters for a deployment workflow, once they are there.
+
+    budapp answers ``status: success`` on every call, with an empty list while budsim still
+    simulates, so the answer alone does not say the ranking is done. Done is: the list holds
+    ``cluster_id`` (budapp's id; any cluster when None), or budsim reported every simulation
+    step completed, whichever comes first; then the list is returned. The record is read
+    before the list, so a finished simulation is never paired with an older, emptier list.
+    Stops at once when a simulation step reports FAILED.
     """
 
     async def probe() -> dict[str, Any]:
-        ranked = await client.get(f"/clusters/recommended/{workflow_id}", token=token)
         record = await client.get(f"/workflows/{workflow_id}", token=token)
-        return {"recommended": ranked.json() if ranked.status_code == 200 else {"http_status": ranked.status_code},
-                "record": record.json() if record.status_code == 200 else {}}
+        ranked = await client.get(f"/clusters/recommended/{workflow_id}", token=token)
+        return {"record": record.json() if record.status_code == 200 else {},
+                "recommended": ranked.json() if ranked.status_code == 200 else {"http_status": ranked.status_code,
+                                                                                "body": ranked.text[:300]}}
+
+    def listed(seen: dict[str, Any]) -> list[dict[str, Any]]:
+        return seen["recommended"].get("clusters") or []
+
+    def done(seen: dict[str, Any]) -> bool:
+        if seen["recommended"].get("status") != "success":
+            return False
+        clusters = listed(seen)
+        found = any(c.get("id") == cluster_id for c in clusters) if cluster_id else bool(clusters)
+        return found or simulation_finished(seen["record"])
 
     result = await poll_until(
-        probe, lambda seen: seen["recommended"].get("status") == "success",
+        probe, done,
         description=f"cluster recommendations of deployment workflow {workflow_id}",
         **configured_polling(timeout),
         failed=lambda seen: downstream_failure(seen["record"]),
-        describe=lambda seen: f"recommendations status={seen['recommended'].get('status')}; {summarise(seen['record'])}",
+        describe=lambda seen: (f"recommendations status={seen['recommended'].get('status')} "
+                               f"listed={[c.get('id') for c in listed(seen)]}; {summarise(seen['record'])}"),
     )
-    return result["recommended"]["clusters"]
+    return listed(result)

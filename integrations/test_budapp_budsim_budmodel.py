@@ -15,11 +15,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 @pytest.mark.priority_p1
 async def test_extracted_model_is_stored_as_budmodel_reported(local_model_factory, postgres_connection):
-    """The model budapp creates from budmodel's results is a hugging_face row with its registry path."""
+    """The model budapp creates from budmodel's results is a local hugging_face row with its registry path."""
     model = await local_model_factory()
     stored = await row(postgres_connection, "model", model["id"])
     assert stored is not None and stored["status"] == "active"
-    assert (stored["provider_type"], stored["uri"]) == ("hugging_face", model["uri"])
+    assert (stored["provider_type"], stored["source"], stored["uri"]) == ("hugging_face", "local", model["uri"])
     assert stored["local_path"] and stored["local_path"] == model["local_path"]
 
 
@@ -37,7 +37,7 @@ async def test_budsim_recommends_the_cluster_budcluster_registered(
     workflow_janitor(admin_token, first["workflow_id"])
     assert_status(await deployments_api.step(admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"),
                                              deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
-    clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"])
+    clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"], test_cluster["id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
     assert mine is not None, f"budsim did not recommend the available cluster {test_cluster['name']}"
     assert mine["cluster_id"] == test_cluster["cluster_id"]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers.deployments import deploy_local_model
+from helpers.deployments import deploy_local_model, deployed_endpoint
 from helpers.naming import unique_name
 from helpers.workflow_waiter import WorkflowWaiter
 
@@ -22,8 +22,8 @@ async def test_concurrent_model_deployments(
     N deployments of one model onto one cluster are started together.
 
     Flow: N deployment workflows run concurrently (simulation, recommendation, deployment);
-    every one completes with its own endpoint (its endpoint_details carry the name it asked
-    for); report time-to-ready p50/p95 and fail past the configured p95.
+    every one completes with its own endpoint (budapp lists one endpoint under each name asked
+    for, on its own budcluster namespace); report time-to-ready p50/p95 and fail past the configured p95.
     """
     model = await local_model_factory()
     count = settings.performance.concurrent_deployments
@@ -34,18 +34,19 @@ async def test_concurrent_model_deployments(
         started = time.perf_counter()
         record = await deploy_local_model(deployments_api, waiter, admin_token, project_id=admin_project["id"],
                                           model_id=model["id"], cluster_id=test_cluster["id"], endpoint_name=name)
-        return name, record, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        endpoint = await deployed_endpoint(deployments_api, admin_token, admin_project["id"], name)
+        return name, {"record": record, "endpoint": endpoint}, elapsed
 
     outcomes = await asyncio.gather(*(deploy(name) for name in names), return_exceptions=True)
     records = [o for o in outcomes if not isinstance(o, BaseException)]
-    endpoint_ids = [r["workflow_steps"]["endpoint_details"]["id"] for _, r, _ in records]
+    endpoint_ids = [d["endpoint"]["id"] for _, d, _ in records]
     try:
         failures = [repr(o) for o in outcomes if isinstance(o, BaseException)]
         assert not failures, f"{len(failures)} of {count} deployments failed: {failures[:2]}"
-        crossed = [(name, r["workflow_steps"]["endpoint_details"]["name"]) for name, r, _ in records
-                   if r["workflow_steps"]["endpoint_details"]["name"] != name]
-        assert not crossed, f"workflows carry another deployment's endpoint: {crossed}"
-        assert len(set(endpoint_ids)) == count, "two workflows reported the same endpoint"
+        namespaces = [d["record"]["workflow_steps"]["endpoint_details"]["namespace"] for _, d, _ in records]
+        assert len(set(namespaces)) == count, f"two workflows reported the same deployment: {namespaces}"
+        assert len(set(endpoint_ids)) == count, "two deployments share an endpoint"
         listing = (await deployments_api.endpoints(admin_token, project_id=admin_project["id"], limit=100)).json()
         running = {e["id"] for e in listing["endpoints"] if e["status"] == "running"}
         assert set(endpoint_ids) <= running, "not every endpoint is running"

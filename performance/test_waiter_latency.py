@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from helpers.data_factory import local_model_uri
 from helpers.models import start_local_onboarding
 from helpers.naming import unique_name
 from helpers.workflow_waiter import WorkflowWaiter
@@ -22,22 +23,21 @@ async def test_waiter_detection_latency(models_api, budapp_client, admin_token, 
     Reports median and p95 with the number of polls; fails when the median passes the limit.
     """
     offset = float(await postgres_connection.fetchval("SELECT EXTRACT(EPOCH FROM (now() AT TIME ZONE 'utc'))")) - time.time()
-    latencies, polls, models = [], [], []
-    try:
-        for _ in range(settings.performance.waiter_samples):
-            name = unique_name("local-model")
-            started = await start_local_onboarding(models_api, admin_token, name, f"e2e-org/tiny-llama--{name}")
-            waiter = WorkflowWaiter(budapp_client, admin_token)
-            record = await waiter.wait_for_workflow(workflow_type="local_model_onboarding", workflow_id=started["workflow_id"])
-            returned = time.time() + offset
-            models.append(record["workflow_steps"]["model_id"])
+    latencies, polls = [], []
+    for _ in range(settings.performance.waiter_samples):
+        name = unique_name("local-model")
+        # each sample's model is deleted before the next: a configured repository can be onboarded once at a time
+        started = await start_local_onboarding(models_api, admin_token, name, local_model_uri(settings, name))
+        waiter = WorkflowWaiter(budapp_client, admin_token)
+        record = await waiter.wait_for_workflow(workflow_type="local_model_onboarding", workflow_id=started["workflow_id"])
+        returned = time.time() + offset
+        try:
             finished = await postgres_connection.fetchval(
                 "SELECT EXTRACT(EPOCH FROM modified_at) FROM workflow WHERE id = $1", uuid.UUID(started["workflow_id"]))
             latencies.append(max(0.0, (returned - float(finished)) * 1000))
             polls.append(waiter.last_stats.polls)
-    finally:
-        for model_id in models:
-            await models_api.delete(admin_token, model_id)
+        finally:
+            await models_api.delete(admin_token, record["workflow_steps"]["model_id"])
     ordered = sorted(latencies)
     figures = {"samples": len(ordered), "detection_median_ms": round(statistics.median(ordered), 1),
                "detection_p95_ms": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1),

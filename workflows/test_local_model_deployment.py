@@ -21,22 +21,25 @@ async def test_local_model_deployment_state_transitions(
     Flow:
     1. Deploy (steps 1, 4, 6, 8): step 4's deploy_config starts budsim; its recommendations list the
        cluster; step 8 triggers budcluster's deploy_model workflow.
-    2. The workflow completes with endpoint_details; the endpoint runs on that cluster.
+    2. The workflow completes; its endpoint_details are budcluster's deployment result (namespace,
+       URL, nodes), and budapp lists the endpoint, running on that cluster.
     3. While the endpoint runs, the cluster cannot be deleted.
     4. Deleting the endpoint runs endpoint_deletion through budcluster to completion.
     """
     model = await local_model_factory()
-    record = await local_endpoint_factory(project=admin_project, model=model, cluster=test_cluster)
-    steps = record["workflow_steps"]
+    deployment = await local_endpoint_factory(project=admin_project, model=model, cluster=test_cluster)
+    steps = deployment.record["workflow_steps"]
     simulated = {s["id"]: s["payload"]["content"]["status"] for s in steps["bud_simulator_events"]["steps"]}
     assert simulated == {"validation": "COMPLETED", "performance_estimation": "COMPLETED", "ranking": "COMPLETED"}
     deployed = [s["id"] for s in steps["budserve_cluster_events"]["steps"]]
     assert deployed == ["verify_cluster_connection", "transfer_model_to_cluster", "deploy_to_engine",
                         "verify_deployment_status", "run_performance_benchmark"]
-    endpoint_id = steps["endpoint_details"]["id"]
-
-    listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
-    endpoint = next(e for e in listing["endpoints"] if e["id"] == endpoint_id)
+    details = steps["endpoint_details"]
+    assert (details["cluster_id"], details["simulator_id"]) == (test_cluster["cluster_id"], steps["simulator_id"])
+    assert details["namespace"] and details["result"]["deployment_url"] and details["number_of_nodes"] >= 1
+    assert "id" not in details and "name" not in details, "endpoint_details is budcluster's result, not the endpoint"
+    endpoint = deployment.endpoint
+    endpoint_id = endpoint["id"]
     assert (endpoint["status"], endpoint["cluster"]["id"], endpoint["model"]["id"]) == ("running", test_cluster["id"], model["id"])
     assert_error_response(await clusters_api.delete(admin_token, test_cluster["id"]), 400,
                           "Cannot delete cluster with active deployments")
@@ -59,21 +62,24 @@ async def test_simulation_recommends_the_onboarded_cluster(
     fourth = assert_status(await deployments_api.step(
         admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"), deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
     assert fourth["workflow_steps"]["bud_simulator_events"]["workflow_name"] == "run_simulation"
-    clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"])
+    clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"], test_cluster["id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
     assert mine, "the onboarded cluster was not recommended"
-    assert mine["cluster_id"] == test_cluster["cluster_id"] and mine["cost_per_token"] > 0
+    assert (mine["cluster_id"], mine["name"]) == (test_cluster["cluster_id"], test_cluster["name"])
+    assert mine["cost_per_token"] > 0 and mine["benchmarks"]["replicas"] >= 1
 
 
 @pytest.mark.priority_p2
 async def test_local_trigger_needs_cluster_and_simulation(deployments_api, admin_token, admin_project,
                                                           local_model_factory, workflow_janitor):
+    """A trigger that carries the deploy_config starts budsim first (the simulator id is then known), so only
+    the cluster is missing."""
     model = await local_model_factory()
     first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200)
     workflow_janitor(admin_token, first["workflow_id"])
     response = await deployments_api.step(admin_token, 2, first["workflow_id"], endpoint_name=unique_name("endpoint"),
                                           trigger_workflow=True, deploy_config=DEFAULT_DEPLOY_CONFIG)
     body = assert_error_response(response, 400)
-    assert body["message"] == "Missing required data: cluster_id, simulator_id"
+    assert body["message"] == "Missing required data: cluster_id"
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from helpers.assertions import assert_status
+from helpers.data_factory import SIMULATED_ORG, local_model_uri
 from helpers.models import start_local_onboarding
 from helpers.naming import unique_name
 from helpers.waiters import WaitFailed
@@ -14,20 +15,22 @@ EXTRACTION_STEPS = ["validation", "model_download", "model_extraction", "save_mo
 
 
 @pytest.mark.priority_p0
-async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_client, admin_token, workflow_janitor):
+async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_client, admin_token, workflow_janitor,
+                                                        settings):
     """
     An admin adds a Hugging Face model; budmodel downloads and extracts it asynchronously.
 
     Flow:
     1. Step 1 {provider_type: hugging_face}; step 2 {name, uri, author, tags}; step 3 {trigger_workflow}.
     2. The trigger answers at once with model_extraction_events (budmodel's steps), status in_progress.
-    3. The workflow completes when budmodel reports results; the model exists, stored locally.
+    3. The workflow completes when budmodel reports results; the model exists with source "local"
+       (every model budmodel extracted) and a registry path.
     """
     name = unique_name("local-model")
-    started = await start_local_onboarding(models_api, admin_token, name, f"e2e-org/tiny-llama--{name}")
+    started = await start_local_onboarding(models_api, admin_token, name, local_model_uri(settings, name))
     workflow_janitor(admin_token, started["workflow_id"])
     events = started["workflow_steps"]["model_extraction_events"]
-    assert [s["id"] for s in events["steps"]] == EXTRACTION_STEPS
+    assert (events["workflow_name"], [s["id"] for s in events["steps"]]) == ("run_model_extraction", EXTRACTION_STEPS)
     assert started["status"] == "in_progress"
 
     final = await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
@@ -37,7 +40,7 @@ async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_clie
         reported = {s["id"]: s["payload"]["content"]["status"] for s in final["workflow_steps"]["model_extraction_events"]["steps"]}
         assert reported == dict.fromkeys(EXTRACTION_STEPS, "COMPLETED")
         model = assert_status(await models_api.get(admin_token, model_id), 200)["model"]
-        assert (model["name"], model["provider_type"], model["source"]) == (name, "hugging_face", "huggingface")
+        assert (model["name"], model["provider_type"], model["source"]) == (name, "hugging_face", "local")
         assert model["local_path"], "an extracted model has a local path"
     finally:
         assert_status(await models_api.delete(admin_token, model_id), 200)
@@ -47,7 +50,7 @@ async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_clie
 async def test_unknown_repository_fails_validation(models_api, budapp_client, admin_token, workflow_janitor):
     """A URI budmodel cannot find fails the validation step; budapp's status stays in_progress."""
     name = unique_name("local-model")
-    started = await start_local_onboarding(models_api, admin_token, name, f"e2e-org/no-such-model--{name}")
+    started = await start_local_onboarding(models_api, admin_token, name, f"{SIMULATED_ORG}/no-such-model-{name}")
     workflow_janitor(admin_token, started["workflow_id"])
     with pytest.raises(WaitFailed, match="model_extraction_events step 'validation' FAILED"):
         await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(

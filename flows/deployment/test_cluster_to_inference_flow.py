@@ -26,8 +26,10 @@ async def test_cluster_to_inference(
     since = moments_ago()
     cluster = await cluster_factory()
     model = await local_model_factory()
-    record = await local_endpoint_factory(project=admin_project, model=model, cluster=cluster)
-    endpoint = record["workflow_steps"]["endpoint_details"]
+    deployment = await local_endpoint_factory(project=admin_project, model=model, cluster=cluster)
+    endpoint = deployment.endpoint
+    details = deployment.record["workflow_steps"]["endpoint_details"]  # budcluster's deployment result
+    assert (details["cluster_id"], endpoint["cluster"]["id"]) == (cluster["cluster_id"], cluster["id"])
 
     key = await playground_key(budapp_client, admin_token)
     answer = assert_status(await gateway_api.chat(key, endpoint["name"], "Hello from the cluster flow"), 200)

@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from sandbox.budapp.clusters_db import cluster_info, resources_from_nodes
-from sandbox.budapp.events import on_results
+from sandbox.budapp.events import on_results, on_status_update
 from sandbox.budapp.security import dual_auth, require
 from sandbox.budapp.workflow_routes import _unpack, client_error, render
 from sandbox.budapp.workflows import StepRequest, required_missing
@@ -127,6 +127,19 @@ async def cluster_registered(state: Any, workflow: dict, payload: dict) -> None:
         "cluster_id": str(cluster["id"]),
     })
     await state.workflows.update(workflow["id"], status="completed", current_step=step)
+    # budapp then asks budcluster to refresh the node status (a cluster-status-update event follows)
+    await state.dapr.invoke(BUDCLUSTER, "cluster/update-node-status", json={"cluster_id": str(cluster["cluster_id"])})
+
+
+@on_status_update
+async def cluster_status_updated(state: Any, payload: dict) -> None:
+    """budcluster's cluster-status-update: the cluster's status and, with a node list, its resources."""
+    result = (payload.get("content") or {}).get("result") or {}
+    cluster = await state.clusters.by_budcluster_id(UUID(str(result["cluster_id"])))
+    if cluster is None or cluster["status"] == "deleting":
+        return
+    nodes = (result.get("node_info") or {}).get("nodes") or []
+    await state.clusters.update(cluster["id"], status=result["status"], **(resources_from_nodes(nodes) if nodes else {}))
 
 
 @router.get("/clusters")
@@ -142,12 +155,12 @@ async def list_clusters(
 @router.get("/{cluster_id}")
 async def get_cluster(cluster_id: UUID, request: Request, _: Annotated[dict, Depends(dual_auth("cluster:view"))]):
     cluster = await request.app.state.clusters.get(cluster_id)
-    if cluster is None:
-        return error_response(404, "Cluster not found")
+    if cluster is None:  # budapp's route answers every ClientException (here a 404 one) with 400
+        return error_response(400, "Cluster not found")
     detail = {**cluster_info(cluster), "total_workers_count": cluster["cpu_total_workers"] + cluster["gpu_total_workers"]
               + cluster["hpu_total_workers"], "active_workers_count": 0, "total_endpoints_count": 0,
               "running_endpoints_count": 0, "hardware_type": _hardware(cluster)}
-    return success("cluster.get", "Successfully retrieved cluster", cluster=jsonable_encoder(detail))
+    return success("cluster.get", "Cluster details fetched successfully", cluster=jsonable_encoder(detail))
 
 
 def _hardware(cluster: dict) -> list[str]:

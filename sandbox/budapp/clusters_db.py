@@ -55,18 +55,66 @@ def cluster_info(cluster: dict) -> dict:
     return info
 
 
+DEVICE_KINDS = {"cpu": "cpu", "cpu_high": "cpu", "gpu": "gpu", "cuda": "gpu", "hpu": "hpu"}
+
+
 def resources_from_nodes(nodes: list[dict]) -> dict[str, int]:
-    """Counts of devices and workers from budcluster's node list."""
+    """budapp's counts from budcluster's node list: ``<kind>_count`` device entries, workers their
+    ``available_count`` (every worker counted available); nodes with a true ``status`` are available."""
     totals = dict.fromkeys(RESOURCE_FIELDS, 0)
+    totals["total_nodes"] = len(nodes)
+    totals["available_nodes"] = sum(1 for node in nodes if node.get("status", False))
     for node in nodes:
-        totals["total_nodes"] += 1
-        totals["available_nodes"] += 1 if node.get("status", True) in (True, "Ready", "available") else 0
         for device in node.get("devices", []):
-            kind = str(device.get("type", "cpu")).lower()
-            if kind not in ("cpu", "gpu", "hpu"):
+            kind = DEVICE_KINDS.get(str(device.get("type", "")).lower())
+            if kind is None:
                 continue
-            count = int(device.get("available_count", device.get("count", 1)))
-            totals[f"{kind}_count"] += int(device.get("count", 1))
-            totals[f"{kind}_total_workers"] += int(device.get("count", 1))
-            totals[f"{kind}_available_workers"] += count
+            workers = int(device.get("available_count", 0))
+            totals[f"{kind}_count"] += 1
+            totals[f"{kind}_total_workers"] += workers
+            totals[f"{kind}_available_workers"] += workers
     return totals
+
+
+def range_label(value: float, target: int | list[int], higher_is_better: bool = True) -> str:
+    """budapp's label of a simulated figure against the requested target (a value or a [min, max] range)."""
+    low, high = (target, target) if isinstance(target, (int, float)) else target
+    if value < low:
+        return "Worse" if higher_is_better else "Better"
+    if value > high:
+        return "Better" if higher_is_better else "Worse"
+    return "Expected"
+
+
+def _figure(value: float, target: int | list[int] | None, higher_is_better: bool = True) -> dict:
+    label = range_label(value, target, higher_is_better) if target is not None else None
+    return {"label": label, "value": value}
+
+
+def recommended_cluster(cluster: dict, item: dict, deploy_config: dict, local: bool = True) -> dict:
+    """RecommendedCluster: budsim's ClusterMetrics ``item`` for one of budapp's clusters."""
+    metrics = item["metrics"]
+    details = [{"type": kind.upper(), "available": cluster[f"{kind}_available_workers"],
+                "total": cluster[f"{kind}_total_workers"]}
+               for kind in ("cpu", "gpu", "hpu") if cluster[f"{kind}_count"] > 0]
+    total = sum(d["total"] for d in details)
+    benchmarks = {"replicas": metrics["replica"],
+                  "concurrency": {"label": range_label(metrics["concurrency"], deploy_config["concurrent_requests"]),
+                                  "value": metrics["concurrency"]},
+                  "ttft": None, "e2e_latency": None, "per_session_tokens_per_sec": None, "over_all_throughput": None}
+    if local:
+        throughput = _figure(metrics["throughput_per_user"], deploy_config.get("per_session_tokens_per_sec"))
+        benchmarks.update(
+            ttft=_figure(metrics["ttft"], deploy_config.get("ttft"), higher_is_better=False),
+            e2e_latency=_figure(metrics["e2e_latency"], deploy_config.get("e2e_latency"), higher_is_better=False),
+            per_session_tokens_per_sec=throughput,
+            over_all_throughput={"label": throughput["label"],
+                                 "value": metrics["concurrency"] * metrics["throughput_per_user"]})
+    return {
+        "id": str(cluster["id"]), "cluster_id": str(cluster["cluster_id"]), "name": cluster["name"],
+        "cost_per_token": metrics["cost_per_million_tokens"], "total_resources": total,
+        "resources_used": total - sum(d["available"] for d in details), "resource_details": details,
+        "required_devices": metrics.get("device_types", []), "benchmarks": benchmarks,
+        **{key: item.get(key) for key in ("tool_calling_parser_type", "reasoning_parser_type", "chat_template",
+                                          "supports_lora", "supports_pipeline_parallelism")},
+    }

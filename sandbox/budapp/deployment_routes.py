@@ -80,20 +80,27 @@ async def deploy_workflow(body: DeployStep, request: Request, user: Annotated[di
     try:
         await _validate(state, body)
         workflow = await state.workflows.begin_step(user, body, "model_deployment", "Deploy model")
-        if body.deploy_config is not None and not body.trigger_workflow:
-            await _simulate_if_local(state, user, workflow, body.step_number)
+        step_number = body.step_number
+        if body.deploy_config is not None and await _simulate_if_local(state, user, workflow, body):
+            step_number += 1  # the simulation took the next step, the trigger the one after
         if body.trigger_workflow:
-            workflow = await _deploy(state, user, workflow, body.step_number)
+            workflow = await _deploy(state, user, workflow, step_number)
     except ClientException as exc:
         return client_error(exc)
     return success(**_unpack(await render(state, workflow)))
 
 
-async def _simulate_if_local(state: Any, user: dict, workflow: dict, step_number: int) -> None:
+async def _simulate_if_local(state: Any, user: dict, workflow: dict, body: DeployStep) -> bool:
+    """A deploy_config for a local model starts budsim at once (also in a triggering call), unless the
+    call brings its own simulator_id; True when a simulation started."""
     merged = await state.workflows.merged_data(workflow["id"])
-    model = await state.models.get(UUID(merged["model_id"])) if merged.get("model_id") else None
-    if model is not None and model["provider_type"] != "cloud_model" and not merged.get("simulator_id"):
-        await local_routes.start_simulation(state, user, workflow, step_number, merged, model)
+    if not merged.get("model_id"):
+        raise ClientException("Model ID is not provided")
+    model = await state.models.get(UUID(merged["model_id"]))
+    if model is None or model["provider_type"] == "cloud_model" or body.simulator_id:
+        return False
+    await local_routes.start_simulation(state, user, workflow, body.step_number, merged, model)
+    return True
 
 
 async def _deploy(state: Any, user: dict, workflow: dict, trigger_step: int) -> dict:
@@ -192,7 +199,10 @@ async def create_credential(body: CredentialRequest, request: Request, user: Ann
         name=body.name, type=body.type, provider_id=body.provider_id, other_provider_creds=_sealed(body.other_provider_creds),
         user_id=user["id"],
     )
-    return JSONResponse(status_code=201, content=_single(credential_info(credential), "Proprietary Credential created successfully"))
+    # budapp's ProprietaryCredentialResponse: the stored (encrypted) provider values, no provider id or timestamp
+    created = {"name": credential["name"], "type": credential["type"],
+               "other_provider_creds": credential["other_provider_creds"], "id": credential["id"]}
+    return JSONResponse(status_code=201, content=_single(created, "Credential added successfully"))
 
 
 @router.get("/proprietary/credentials/")
@@ -208,7 +218,7 @@ async def delete_credential(credential_id: UUID, request: Request, user: Annotat
     if credential is None or credential["user_id"] != user["id"]:
         raise ClientException("Proprietary Credential not found", 404)
     await state.credentials.delete(credential_id)
-    return _single(None, "Proprietary Credential deleted successfully")
+    return success("info", "Credential deleted successfully")
 
 
 def _single(result: Any, message: str) -> dict:

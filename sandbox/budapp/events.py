@@ -33,6 +33,16 @@ EVENT_BLOCKS = {
 
 ResultHandler = Callable[[Any, dict, dict], Awaitable[None]]
 RESULT_HANDLERS: dict[str, ResultHandler] = {}
+# budcluster's periodic cluster-status-update belongs to no budapp workflow.
+CLUSTER_STATUS_UPDATE = "cluster-status-update"
+StatusHandler = Callable[[Any, dict], Awaitable[None]]
+STATUS_HANDLERS: list[StatusHandler] = []
+
+
+def on_status_update(handler: StatusHandler) -> StatusHandler:
+    """Register the action run on each cluster-status-update event."""
+    STATUS_HANDLERS.append(handler)
+    return handler
 
 
 def on_results(payload_type: str) -> Callable[[ResultHandler], ResultHandler]:
@@ -79,12 +89,19 @@ async def notifications(request: Request):
     payload = notification.get("payload") or {}
     if payload.get("category") != "internal":
         return success("notification", "Ignored: not an internal notification")
+    state = request.app.state
+    if payload.get("type") == CLUSTER_STATUS_UPDATE:
+        for handler in STATUS_HANDLERS:
+            try:
+                await handler(state, payload)
+            except Exception:  # noqa: BLE001 - budapp logs a failed update and goes on
+                log.exception("cluster status update failed")
+        return success("notification", "Update cluster status in db")
     block_name = EVENT_BLOCKS.get(payload.get("type", ""))
     try:
         workflow_id = UUID(str(payload.get("workflow_id")))
     except ValueError:
         return success("notification", "Ignored: no workflow id")
-    state = request.app.state
     if block_name is None:
         return success("notification", f"Ignored: unhandled payload type {payload.get('type')!r}")
     workflow = await state.workflows.record_event(workflow_id, block_name, lambda block: apply_event(block, payload))

@@ -6,20 +6,17 @@ so that logging out one session leaves the user's other sessions alone.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 import jwt
 import redis.asyncio as redis
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sandbox.common.passwords import hash_password, password_matches
+from sandbox.common.tokens import SigningKey as CommonSigningKey
 
 SESSION_KEY = "sandbox:keycloak:session:{}"
 REALM_KEY = "sandbox:keycloak:realm-key"  # the realm's signing key, shared by every budapp process
@@ -43,39 +40,8 @@ class TokenInvalid(Exception):
     pass
 
 
-# scrypt cost of new hashes: low, because every test user logs in and the sandbox shares two cores with
-# the suite. Stored as "scrypt$<n>$<salt>$<digest>"; hashes without the prefix were made with n = 4096.
-SCRYPT_N = 2**10
-LEGACY_SCRYPT_N = 2**12
-
-
-def _scrypt(password: str, salt: bytes, n: int) -> str:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1).hex()
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    return f"scrypt${SCRYPT_N}${salt.hex()}${_scrypt(password, salt, SCRYPT_N)}"
-
-
-def password_matches(password: str, stored: str) -> bool:
-    parts = stored.split("$")
-    n, salt, digest = (int(parts[1]), parts[2], parts[3]) if parts[0] == "scrypt" else (LEGACY_SCRYPT_N, *parts)
-    return hmac.compare_digest(_scrypt(password, bytes.fromhex(salt), n), digest)
-
-
-@dataclass
-class SigningKey:
-    """The realm's RSA key pair (kept as key objects: parsing PEM on every use is slow)."""
-
-    kid: str
-    private_key: rsa.RSAPrivateKey
-    public_key: rsa.RSAPublicKey
-
-    @classmethod
-    def generate(cls) -> "SigningKey":
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return cls(kid=secrets.token_hex(8), private_key=key, public_key=key.public_key())
+class SigningKey(CommonSigningKey):
+    """The realm's key, shared by every budapp process through Redis."""
 
     @classmethod
     async def shared(cls, store: redis.Redis) -> "SigningKey":
@@ -84,13 +50,10 @@ class SigningKey:
         stored = await store.get(REALM_KEY)
         if stored is None:
             candidate = cls.generate()
-            pem = candidate.private_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-            await store.set(REALM_KEY, json.dumps({"kid": candidate.kid, "pem": pem}), nx=True)
+            await store.set(REALM_KEY, json.dumps({"kid": candidate.kid, "pem": candidate.private_pem()}), nx=True)
             stored = await store.get(REALM_KEY)
         record = json.loads(stored)
-        private_key = serialization.load_pem_private_key(record["pem"].encode(), password=None)
-        return cls(kid=record["kid"], private_key=private_key, public_key=private_key.public_key())
+        return cls.from_pem(record["kid"], record["pem"])
 
 
 class KeycloakStandIn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import UUID4
 
 from sandbox.budapp.cluster_routes import SOURCE_TOPIC, notification_metadata
+from sandbox.budapp.clusters_db import recommended_cluster
 from sandbox.budapp.endpoints_db import gateway_route
 from sandbox.budapp.events import on_results
 from sandbox.budapp.model_routes import AddModelModality, ProviderType
@@ -19,7 +21,39 @@ from sandbox.budapp.workflows import StepRequest, required_missing
 from sandbox.common.envelopes import ClientException, error_response, success
 
 router = APIRouter(tags=["local models"])
-PROVIDER_SOURCES = {"hugging_face": "huggingface", "url": "url", "disk": "disk"}
+LOCAL_SOURCE = "local"  # budapp's ModelSourceEnum.LOCAL: every model budmodel extracted
+HF_REPO_PART = re.compile(r"^[\w.-]{1,96}$")
+CHAT, EMBEDDINGS, DOCUMENT = "/v1/chat/completions", "/v1/embeddings", "/v1/documents"
+# budmodel's modality categories as budapp maps them: (modalities, endpoints)
+MODALITY_CATEGORIES = {
+    "llm": (["text_input", "text_output"], [CHAT]),
+    "embedding": (["text_input", "text_output"], [EMBEDDINGS]),
+    "llm_embedding": (["text_input", "text_output"], [EMBEDDINGS]),
+    "mllm": (["text_input", "image_input", "text_output"], [CHAT, DOCUMENT]),
+    "mllm_embedding": (["text_input", "image_input", "text_output"], [EMBEDDINGS]),
+}
+
+
+def valid_hugging_face_repo_id(uri: str) -> bool:
+    """``<owner>/<name>``, each 1-96 word characters, dots and hyphens, not starting or ending with ``-``
+    or ``.``; no ``--`` or ``..``, no ``.git`` ending."""
+    parts = uri.strip().split("/")
+    if len(parts) != 2 or "--" in uri or ".." in uri or uri.endswith(".git"):
+        return False
+    return all(HF_REPO_PART.match(part) and part[0] not in "-." and part[-1] not in "-." for part in parts)
+
+
+def modality_and_endpoints(category: str) -> tuple[list[str], list[str]]:
+    """What budapp stores for budmodel's ``modality`` string (a category or comma-separated modalities)."""
+    if "," in category:
+        modalities = [m.strip().lower() for m in category.split(",")]
+        if set(modalities) == {"text_input", "text_output"}:
+            return modalities, [CHAT]
+        return modalities, [CHAT] if "text_output" in modalities else []
+    if category not in MODALITY_CATEGORIES:
+        raise ValueError(f"Invalid modality: {category}")
+    modalities, endpoints = MODALITY_CATEGORIES[category]
+    return list(modalities), list(endpoints)
 
 
 class LocalModelStep(StepRequest):
@@ -40,8 +74,11 @@ async def local_model_workflow(body: LocalModelStep, request: Request, user: Ann
     try:
         if body.name and await state.models.name_taken(body.name):
             raise ClientException("Model name should be unique")
-        if body.uri and body.provider_type and await state.models.uri_taken(body.uri, PROVIDER_SOURCES.get(body.provider_type.value, "")):
-            raise ClientException("Duplicate model uri and source found")
+        if body.uri and body.provider_type:
+            if body.provider_type.value == "hugging_face" and not valid_hugging_face_repo_id(body.uri):
+                raise ClientException("Invalid huggingface uri format")
+            if await state.models.uri_taken(body.uri, LOCAL_SOURCE):
+                raise ClientException(f"Duplicate {body.provider_type.value} uri found")
         workflow = await state.workflows.begin_step(user, body, "local_model_onboarding", "Add local model")
         if body.trigger_workflow:
             merged = await state.workflows.merged_data(workflow["id"])
@@ -62,18 +99,19 @@ async def local_model_workflow(body: LocalModelStep, request: Request, user: Ann
 
 @on_results("perform_model_extraction")
 async def model_extracted(state: Any, workflow: dict, payload: dict) -> None:
+    """budmodel's ModelExtractionResponse becomes a model whose source is ``local``."""
     merged = await state.workflows.merged_data(workflow["id"])
     result = (payload.get("content") or {}).get("result") or {}
-    info = result.get("model_info") or {}
-    source = PROVIDER_SOURCES.get(merged["provider_type"], merged["provider_type"])
+    info = result["model_info"]
+    architecture = info.get("architecture") or {}
+    modality, endpoints = modality_and_endpoints(info["modality"])
     provider = await state.pool.fetchrow("SELECT id FROM provider WHERE type = 'huggingface'")
     model = await state.models.insert(
-        name=merged["name"], tags=merged.get("tags") or [], author=merged.get("author"), icon=merged.get("icon"),
-        modality=info.get("modality") or ["text_input", "text_output"], source=source,
-        provider_type=merged["provider_type"], uri=merged["uri"], local_path=result.get("local_path"),
-        model_size=info.get("model_size"), provider_id=provider["id"] if provider else None,
-        supported_endpoints=info.get("supported_endpoints") or ["/v1/chat/completions"],
-        description=info.get("description"), created_by=workflow["created_by"],
+        name=merged["name"], tags=merged.get("tags") or [], author=merged.get("author") or info.get("author"),
+        icon=merged.get("icon"), modality=modality, source=LOCAL_SOURCE, provider_type=merged["provider_type"],
+        uri=merged["uri"], local_path=result["local_path"], model_size=architecture.get("num_params"),
+        provider_id=provider["id"] if provider and merged["provider_type"] == "hugging_face" else None,
+        supported_endpoints=endpoints, description=info.get("description"), created_by=workflow["created_by"],
     )
     step = workflow["current_step"] + 1
     await state.workflows.save_step(workflow["id"], step, {
@@ -95,26 +133,29 @@ async def start_simulation(state: Any, user: dict, workflow: dict, step_number: 
     await state.workflows.update(workflow["id"], progress={**reply, "progress_type": "bud_simulator_events"})
 
 
-@on_results("get_cluster_recommendations")
-async def clusters_recommended(state: Any, workflow: dict, payload: dict) -> None:
-    recommendations = ((payload.get("content") or {}).get("result") or {}).get("recommendations") or []
-    await state.workflows.save_step(workflow["id"], workflow["current_step"], {"recommended_clusters": recommendations})
-
-
 @router.get("/clusters/recommended/{workflow_id}")
 async def recommended_clusters(workflow_id: UUID, request: Request, _: Annotated[dict, Depends(require("cluster:view"))]):
+    """budsim's current ranking joined with the available clusters; ``success`` even while budsim still runs."""
     state = request.app.state
     if await state.workflows.get(workflow_id) is None:
         return error_response(404, "Workflow not found")
     merged = await state.workflows.merged_data(workflow_id)
-    ranked = merged.get("recommended_clusters")
+    if not all(key in merged for key in ("deploy_config", "simulator_id", "model_id")):
+        return error_response(400, "Unable to find required data from workflow steps")
+    model = await state.models.get(UUID(merged["model_id"]))
+    try:
+        ranking = await state.dapr.invoke("budsim", "simulator/recommendations", http_method="GET",
+                                          params={"workflow_id": merged["simulator_id"], "limit": 20})
+    except ClientException:
+        return error_response(500, "Failed to get recommended clusters")
     clusters = []
-    for item in ranked or []:
+    for item in ranking.get("items") or []:
         cluster = await state.clusters.by_budcluster_id(UUID(item["cluster_id"]))
-        if cluster:
-            clusters.append({**item, "id": str(cluster["id"]), "name": cluster["name"]})
-    return success("cluster.recommended_clusters", "Recommended clusters listed successfully",
-                   workflow_id=workflow_id, status="success" if ranked is not None else "processing", clusters=clusters)
+        if cluster and cluster["status"] == "available":
+            clusters.append(recommended_cluster(cluster, item, merged["deploy_config"], local=model is None
+                                                or model["provider_type"] != "cloud_model"))
+    return success("cluster.recommended_clusters", "Successfully retrieved recommended clusters",
+                   clusters=clusters, status="success", workflow_id=workflow_id)
 
 
 async def start_local_deployment(state: Any, user: dict, workflow: dict, trigger_step: int, merged: dict, model: dict) -> dict:
@@ -137,21 +178,29 @@ async def start_local_deployment(state: Any, user: dict, workflow: dict, trigger
 
 @on_results("deploy_model")
 async def model_deployed(state: Any, workflow: dict, payload: dict) -> None:
+    """budcluster's DeployModelWorkflowResult: the endpoint runs at ``result.deployment_url``; the result
+    itself is kept verbatim as the workflow's ``endpoint_details``."""
     merged = await state.workflows.merged_data(workflow["id"])
     result = (payload.get("content") or {}).get("result") or {}
+    url, namespace = result["result"]["deployment_url"], result.get("namespace")
+    status = result["deployment_status"]
+    served = status.get("supported_endpoints") or {}
+    enabled = [e for e, on in served.items() if on] if isinstance(served, dict) else list(served)
+    if not namespace or not url:
+        return
     model = await state.models.get(UUID(merged["model_id"]))
     cluster = await state.clusters.by_budcluster_id(UUID(merged["cluster_id"]))
+    supported = sorted(set(enabled) | set(model["supported_endpoints"]))
+    config = {**merged["deploy_config"], "nodes": result.get("deploy_config") or []}
     endpoint = await state.endpoints.insert(
-        project_id=UUID(merged["project_id"]), model_id=model["id"], cluster_id=cluster["id"],
-        bud_cluster_id=cluster["cluster_id"], name=merged["endpoint_name"], url=result["deployment_url"],
-        namespace=result["namespace"], status="running", deployment_config=merged["deploy_config"],
-        supported_endpoints=model["supported_endpoints"], created_by=workflow["created_by"],
+        project_id=UUID(merged["project_id"]), model_id=model["id"], cluster_id=cluster["id"] if cluster else None,
+        bud_cluster_id=UUID(merged["cluster_id"]), name=merged["endpoint_name"], url=url, namespace=namespace,
+        status="running", credential_id=result.get("credential_id"), deployment_config=config,
+        supported_endpoints=supported, created_by=workflow["created_by"],
     )
-    await state.redis.set(f"model_table:{endpoint['id']}",
-                          gateway_route(endpoint, "vllm", result["deployment_url"] + "/v1", model["supported_endpoints"]))
+    await state.redis.set(f"model_table:{endpoint['id']}", gateway_route(endpoint, "vllm", url + "/v1", supported))
     step = workflow["current_step"] + 1
-    await state.workflows.save_step(workflow["id"], step, {"endpoint_details": {
-        "id": str(endpoint["id"]), "name": endpoint["name"], "url": endpoint["url"], "namespace": endpoint["namespace"]}})
+    await state.workflows.save_step(workflow["id"], step, {"endpoint_details": result})
     await state.workflows.update(workflow["id"], status="completed", current_step=step)
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from sandbox.budcluster.simulated import KubeconfigError, config_hash, current_server, load_cluster
+from sandbox.common.simulated_models import find_model
 from sandbox.common.app_factory import create_service_app
 from sandbox.common.downstream import DownstreamWorkflow, Step, StepFailed, start_in_background
 from sandbox.settings import SUITE_ROOT, get_settings
@@ -131,6 +132,39 @@ async def register_cluster(
     return workflow.metadata()
 
 
+class UpdateNodeStatusRequest(BaseModel):
+    cluster_id: uuid.UUID
+
+
+@app.post("/cluster/update-node-status")
+async def update_node_status(body: UpdateNodeStatusRequest, request: Request):
+    """Schedule update_cluster_status: one cluster-status-update event with the cluster's nodes follows."""
+    state = request.app.state
+    workflow_id = str(uuid.uuid4())
+
+    async def report() -> None:
+        cluster = await state.pool.fetchrow(
+            "SELECT status, nodes FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", body.cluster_id)
+        if cluster is None:  # budcluster skips a cluster it does not know, silently
+            return
+        event = "cluster-status-update"
+        cluster_id = str(body.cluster_id)
+        await _workflow(request.app, "update_cluster_status", event, [], {}).publish({
+            "notification_type": "event", "name": event, "subscriber_ids": None,
+            "payload": {"category": "internal", "type": event, "event": "results", "source": "budcluster",
+                        "workflow_id": workflow_id,
+                        "content": {"title": "Cluster status updated", "message": f"Cluster {cluster_id} status updated",
+                                    "status": "COMPLETED", "result": {
+                                        "cluster_id": cluster_id, "status": cluster["status"],
+                                        "node_info": {"id": cluster_id, "nodes": json.loads(cluster["nodes"])}}}},
+        })
+
+    start_in_background(report())
+    return {"object": "workflow_metadata", "workflow_id": workflow_id, "workflow_name": "update_cluster_status",
+            "steps": [{"id": "update_cluster_status", "title": "Updating cluster status",
+                       "description": "Update the cluster status"}], "status": "PENDING", "eta": 30}
+
+
 class DeleteClusterRequest(BaseModel):
     cluster_id: uuid.UUID
     notification_metadata: dict[str, Any] = {}
@@ -185,29 +219,31 @@ async def deploy_model(body: DeploymentRequest, request: Request):
     """Start the deploy_model workflow on a registered cluster."""
     state = request.app.state
     cluster = await state.pool.fetchrow(
-        "SELECT name, server FROM budcluster.cluster WHERE id = $1 AND status = 'available'", body.cluster_id)
+        "SELECT name, server, nodes FROM budcluster.cluster WHERE id = $1 AND status = 'available'", body.cluster_id)
     if cluster is None:
         return error(400, "Cluster not found or not available")
     namespace = f"{body.endpoint_name.lower()[:40]}-{uuid.uuid4().hex[:6]}"
     url = f"http://{namespace}.{simulated_host(cluster['server'])}"
+    node = (json.loads(cluster["nodes"]) or [{"name": "node-1"}])[0]
 
     async def passes(context: dict) -> None:
         return None
 
     async def verify_status(context: dict) -> str:
-        return "All workers are ready"
+        return "Engine health verified successfully"
+
+    async def benchmark(context: dict) -> str:
+        return "Performance benchmark successful"
 
     async def results(context: dict) -> dict:
-        return {"namespace": namespace, "deployment_url": url, "cluster_id": str(body.cluster_id),
-                "deployment_status": {"replicas": {"total": 1}, "worker_data_list": [{"status": "Running"}],
-                                      "supported_endpoints": {"/v1/chat/completions": True}}}
+        return deploy_model_result(workflow.id, body, namespace, url, node)
 
     steps = [
         Step("verify_cluster_connection", "Verify cluster connection", "Reach the cluster", passes),
         Step("transfer_model_to_cluster", "Transfer model", "Copy the weights to the cluster", passes),
         Step("deploy_to_engine", "Deploy to engine", "Start the inference engine", passes),
         Step("verify_deployment_status", "Verify deployment status", "Wait for the workers", verify_status),
-        Step("run_performance_benchmark", "Run performance benchmark", "Measure the deployment", passes),
+        Step("run_performance_benchmark", "Run performance benchmark", "Measure the deployment", benchmark),
     ]
     workflow = _workflow(request.app, "deploy_model", "deploy_model", steps, body.model_dump(mode="json"))
     stall = await _stall_point(request.app)
@@ -215,6 +251,26 @@ async def deploy_model(body: DeploymentRequest, request: Request):
         stall = 3
     start_in_background(workflow.execute(results, stall_after=stall))
     return workflow.metadata()
+
+
+def deploy_model_result(workflow_id: str, body: DeploymentRequest, namespace: str, url: str, node: dict) -> dict:
+    """budcluster's DeployModelWorkflowResult: the benchmark under ``result`` (with the URL), the rest beside it."""
+    served = (find_model(body.model) or {}).get("supported_endpoints") or ["/v1/chat/completions"]
+    worker = {"name": f"{namespace}-worker-0", "status": "Running", "node_name": node["name"], "device_name": "cpu",
+              "concurrency": body.concurrency, "cores": 1, "memory": "4Gi", "deployment_status": "ready"}
+    return {
+        "result": {"deployment_url": url, "successful_requests": body.concurrency, "total_input_tokens":
+                   (body.input_tokens or 0) * body.concurrency, "mean_ttft_ms": 120.0, "mean_e2el_ms": 900.0,
+                   "output_throughput": 40.0},
+        "performance_status": True, "benchmark_status": True, "workflow_id": workflow_id,
+        "cluster_id": str(body.cluster_id), "simulator_id": str(body.simulator_id) if body.simulator_id else None,
+        "namespace": namespace,
+        "deployment_status": {"status": "ready", "replicas": {"total": 1, "available": 1, "reason": None},
+                              "ingress_health": True, "worker_data_list": [worker], "supported_endpoints": served},
+        "number_of_nodes": 1, "credential_id": None,
+        "deploy_config": [{"name": node["name"], "type": "cpu", "replicas": 1, "concurrency": body.concurrency}],
+        "bud_cluster_benchmark_id": None, "supported_endpoints": served,
+    }
 
 
 class DeleteDeploymentRequest(BaseModel):

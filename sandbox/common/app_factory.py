@@ -18,11 +18,11 @@ Hook = Callable[[FastAPI], Awaitable[None]]
 def microframe_health(app: FastAPI, service: str) -> None:
     """budmicroframe's meta routes: ``GET /health`` and ``GET /``."""
 
-    @app.get("/health", include_in_schema=False)
+    @app.get("/health")
     async def health() -> dict:
         return {"object": "info", "message": "ack", "param": None}
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/")
     async def root() -> dict:
         return {"object": "info", "message": f"Welcome to {service} (sandbox)", "param": None}
 

@@ -23,6 +23,8 @@ class StateItem:
     data: str
     etag: str | None = None
     ttl: int | None = None  # seconds; None or <= 0 keeps the key forever
+    # Dapr's first-write concurrency: without an ETag the save only creates, never overwrites
+    first_write: bool = False
 
 
 def redis_key(app_id: str, key: str) -> str:
@@ -48,6 +50,8 @@ async def save(store: redis.Redis, app_id: str, items: list[StateItem]) -> None:
     for item in items:
         name = redis_key(app_id, item.key)
         await _check_etag(store, name, item.etag)
+        if item.first_write and not item.etag and await store.exists(name):
+            raise ETagMismatch(f"possible etag mismatch: first-write save of existing key {item.key}")
         async with store.pipeline(transaction=True) as pipe:
             pipe.hset(name, "data", item.data)
             pipe.hincrby(name, "version", 1)
@@ -62,6 +66,15 @@ async def get(store: redis.Redis, app_id: str, key: str) -> tuple[str | None, st
     """(data, etag) of the key; (None, "") when it is absent."""
     found = await store.hmget(redis_key(app_id, key), ["data", "version"])
     return (found[0], found[1] or "") if found[0] is not None else (None, "")
+
+
+async def get_many(store: redis.Redis, app_id: str, keys: list[str]) -> list[tuple[str | None, str]]:
+    """(data, etag) per key, in the order asked."""
+    async with store.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hmget(redis_key(app_id, key), ["data", "version"])
+        found = await pipe.execute()
+    return [(data, version or "") if data is not None else (None, "") for data, version in found]
 
 
 async def delete(store: redis.Redis, app_id: str, key: str, etag: str | None = None) -> None:
