@@ -15,7 +15,8 @@ class ProjectsAPI:
         self.budapp = budapp
 
     async def create(self, token: str, name: str | None = None, **fields: Any) -> httpx.Response:
-        body = {"name": name or unique_name("project"), **fields}
+        # a description as the UI always sends one (budapp cannot store a project without: BUD-005)
+        body = {"name": name or unique_name("project"), "description": "Created by the E2E suite", **fields}
         return await self.budapp.post("/projects/", json=body, token=token)
 
     async def get(self, token: str, project_id: str) -> httpx.Response:

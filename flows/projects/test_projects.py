@@ -44,6 +44,18 @@ async def test_project_lifecycle(projects_api, auth_token):
     assert_error_response(await projects_api.get(auth_token, project["id"]), 404, "Project not found")
 
 
+@pytest.mark.priority_p2
+async def test_a_project_without_description_is_created(projects_api, budapp_client, auth_token):
+    """The description is optional in budapp's create request: a project without one is created without one."""
+    response = await budapp_client.post("/projects/", json={"name": unique_name("project")}, token=auth_token)
+    project = assert_status(response, 200)["project"]
+    try:
+        assert project["description"] is None
+        assert assert_status(await projects_api.get(auth_token, project["id"]), 200)["project"]["description"] is None
+    finally:
+        assert_status(await projects_api.delete(auth_token, project["id"]), 200)
+
+
 @pytest.mark.priority_p1
 async def test_duplicate_project_name_is_refused(projects_api, auth_token, test_project):
     response = await projects_api.create(auth_token, test_project["name"])

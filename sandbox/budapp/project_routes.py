@@ -45,6 +45,10 @@ async def create_project(body: ProjectCreate, request: Request, user: dict[str, 
         project_type = body.project_type.value if body.project_type else "admin_app"
     if await state.projects.name_taken(body.name, project_type, user["id"]):
         return error_response(400, "Project already exist with same name")
+    if body.description is None:
+        # budapp's request model allows no description but its project.description column is NOT NULL:
+        # the insert fails and the route answers its generic 500 (registered defect BUD-005)
+        return error_response(500, "Failed to create project")
     async with state.pool.acquire() as connection, connection.transaction():
         project = await state.projects.insert(
             connection, user["id"], name=body.name, description=body.description, tags=_tags(body.tags) or [],
