@@ -34,8 +34,8 @@ def make_leftovers(sandbox) -> dict[str, str]:
     budapp = sandbox["urls"]["budapp"]
     token = admin_token(sandbox)
     headers = {"Authorization": f"Bearer {token}"}
-    kept = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": KEPT, "project_type": "admin_app"})
-    mine = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": f"{PREFIX}-gw0-project-a", "project_type": "admin_app"})
+    kept = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": KEPT, "project_type": "admin_app", "description": "selftest"})
+    mine = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": f"{PREFIX}-gw0-project-a", "project_type": "admin_app", "description": "selftest"})
     user = httpx.post(f"{budapp}/auth/register", json={"name": "Cleanup User", "email": f"{PREFIX}-gw0-user-a@e2e.budtest.dev",
                                                        "password": "Cl3an-Up!pass", "role": "developer"})
     assert (kept.status_code, mine.status_code, user.status_code) == (200, 200, 200), (kept.text, mine.text, user.text)
