@@ -326,6 +326,8 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
     started = time.monotonic()
     check_stand_ins(services(settings))
     asyncio.run(prepare_stores(settings))
+    if settings.source_mode and missing_services_all(settings):
+        asyncio.run(forget_budapp_state_without_its_keys(settings))
     generated = secrets_of(settings)
     env = {**os.environ, **generated.environment(), "E2E_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"}
     everything = services(settings)
@@ -349,6 +351,29 @@ def start_phases(missing: list[Service]) -> list[list[Service]]:
     phases = ([s for s in missing if s.store], [s for s in missing if not s.store and not s.real],
               [s for s in missing if s.real])
     return [phase for phase in phases if phase]
+
+
+def missing_services_all(settings: SandboxSettings) -> bool:
+    return all(running_pid(settings, s) is None for s in services(settings))
+
+
+async def forget_budapp_state_without_its_keys(settings: SandboxSettings) -> None:
+    """budapp stores secrets encrypted with the keys under this state folder; when those keys are new (a fresh
+    clone, a removed .e2e-state), a database and Keycloak realm left by an earlier state folder cannot be read:
+    start both afresh."""
+    import asyncpg
+
+    from sandbox import source_mode
+
+    if (source_mode.state_dir(settings) / "keys" / "secrets.env").is_file():
+        return
+    database = urlparse(source_mode.database_dsn(settings)).path.lstrip("/")
+    connection = await asyncpg.connect(settings.postgres_dsn, timeout=5)
+    try:
+        await connection.execute("DROP TABLE IF EXISTS keycloak.kc_realm, keycloak.kc_object")
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await connection.close()
 
 
 def real_environment(settings: SandboxSettings, env: dict[str, str], generated: Secrets) -> dict[str, str]:
