@@ -15,6 +15,8 @@ import httpx
 from helpers.api_client import APIClient
 
 CLUSTER_ONBOARDING_STEPS = 3
+# budapp accepts an emoji or a file under its static folder; this one ships with every budapp.
+CLUSTER_ICON = "icons/general/cluster_mono.png"
 
 
 class ClustersAPI:
@@ -38,7 +40,7 @@ class ClustersAPI:
     async def start_onboarding(self, token: str, name: str, kubeconfig: bytes, ingress_url: str) -> httpx.Response:
         """The UI's single call: everything at step 1 with trigger_workflow."""
         return await self.onboarding_step(
-            token, 1, kubeconfig=kubeconfig, name=name, ingress_url=ingress_url, icon="icons/cluster.png",
+            token, 1, kubeconfig=kubeconfig, name=name, ingress_url=ingress_url, icon=CLUSTER_ICON,
             trigger_workflow=True,
         )
 

@@ -6,6 +6,7 @@ import pytest
 
 from fixtures.cleanup import delete_cluster_and_wait
 from helpers.assertions import assert_error_response, assert_status
+from helpers.clusters import CLUSTER_ICON
 from helpers.data_factory import TestDataFactory, require_cluster_target, shares_one_cluster
 from helpers.waiters import WaitFailed
 from helpers.workflow_waiter import WorkflowWaiter
@@ -36,7 +37,7 @@ async def test_cluster_onboarding_step_by_step(clusters_api, budapp_client, admi
                     "its onboarding and deletion run in the shared_cluster fixture")
     spec = TestDataFactory.create_test_cluster(settings.targets.simulated_cluster)
     first = assert_status(await clusters_api.onboarding_step(
-        admin_token, 1, name=spec.name, icon="icons/cluster.png", ingress_url=spec.ingress_url), 200)
+        admin_token, 1, name=spec.name, icon=CLUSTER_ICON, ingress_url=spec.ingress_url), 200)
     workflow_id = first["workflow_id"]
     workflow_janitor(admin_token, workflow_id)
     assert (first["status"], first["current_step"], first["workflow_steps"]["name"]) == ("in_progress", 1, spec.name)
@@ -127,6 +128,16 @@ async def test_call_without_name_url_or_file_is_refused_with_400(clusters_api, a
     budapp builds that ErrorResponse but returns the model instead of its HTTP response, so it goes out with
     HTTP 200 (registered defect BUD-003).
     """
-    response = await clusters_api.onboarding_step(admin_token, 1, icon="icons/cluster.png")
+    response = await clusters_api.onboarding_step(admin_token, 1, icon=CLUSTER_ICON)
     assert_error_response(response, 400, "At least one of name, ingress_url, configuration_file is required "
                                          "when workflow_id is provided")
+
+
+@pytest.mark.priority_p2
+async def test_an_icon_budapp_does_not_ship_is_refused(clusters_api, admin_token):
+    """An icon that is neither one of budapp's emojis nor a file in its static folder is a 422 on `icon`."""
+    response = await clusters_api.onboarding_step(admin_token, 1, name="e2e-icon-check", icon="icons/cluster.png")
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["detail"]
+    assert (problem["loc"], problem["msg"], problem["input"]) == (["icon"], "Value error, invalid icon",
+                                                                  "icons/cluster.png")

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from sandbox.budapp.clusters_db import cluster_info, resources_from_nodes
 from sandbox.budapp.events import on_results, on_status_update
+from sandbox.budapp.icons import check_icon
 from sandbox.budapp.security import dual_auth, require
 from sandbox.budapp.workflow_routes import _unpack, client_error, render
 from sandbox.budapp.workflows import StepRequest, required_missing
@@ -55,6 +56,7 @@ async def onboard_cluster(
         return error_body_with_http_200(
             400, "At least one of name, ingress_url, configuration_file is required when workflow_id is provided")
     state = request.app.state
+    check_icon(icon)
     try:
         data: dict[str, Any] = {"cluster_type": cluster_type}
         if name:

@@ -193,7 +193,7 @@ def _sealed(values: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: "sealed:" + hashlib.sha256(str(v).encode()).hexdigest()[:16] for k, v in values.items()}
 
 
-@router.post("/proprietary/credentials/")
+@router.post("/proprietary/credentials/", status_code=201)
 async def create_credential(body: CredentialRequest, request: Request, user: Annotated[dict, Depends(require("model:manage"))]):
     credential = await request.app.state.credentials.insert(
         name=body.name, type=body.type, provider_id=body.provider_id, other_provider_creds=_sealed(body.other_provider_creds),

@@ -9,10 +9,11 @@ registered for the payload type.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.common.envelopes import success
 
@@ -55,11 +56,53 @@ def on_results(payload_type: str) -> Callable[[ResultHandler], ResultHandler]:
     return register
 
 
-def unwrap(body: dict[str, Any]) -> dict[str, Any]:
-    """A Dapr CloudEvent's ``data`` merged into the top level, or the plain notification."""
-    if isinstance(body.get("data"), dict):
-        return {**{k: v for k, v in body.items() if k != "data"}, **body["data"]}
-    return body
+class NotificationContent(BaseModel):
+    title: str | None = None
+    message: str | None = None
+    status: str | None = None
+    result: dict[str, Any] | None = None
+    primary_action: str | None = None
+    secondary_action: str | None = None
+    icon: str | None = None
+    tag: str | None = None
+
+
+class NotificationPayload(BaseModel):
+    category: Literal["inapp", "internal"]
+    type: str | None = None
+    event: str | None = None
+    workflow_id: str | None = None
+    source: str
+    content: NotificationContent
+
+
+class NotificationRequest(BaseModel):
+    """budapp's subscriber model: a CloudEvent whose own fields are the notification; anything else is a 422.
+
+    A publisher must send the notification as the CloudEvent itself (``application/cloudevents+json``); an event
+    daprd wraps around a JSON body carries ``id`` and ``datacontenttype``, which this model refuses.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    specversion: str | None = None
+    topic: str | None = None
+    pubsubname: str | None = None
+    source: str | None = None
+    source_topic: str | None = None
+    data: dict[str, Any] | None = None
+    traceid: str | None = None
+    tracestate: str | None = None
+    traceparent: str | None = None
+    type: str | None = None
+    time: str | None = None
+    debug: bool = False
+    notification_type: Literal["event", "topic", "broadcast"] = "event"
+    name: str
+    subscriber_ids: str | list[str] | None = None
+    actor: str | None = None
+    topic_keys: str | list[str] | None = None
+    payload: NotificationPayload = Field(...)
 
 
 def apply_event(block: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
@@ -83,10 +126,9 @@ def apply_event(block: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
 
 
 @router.post("/notifications")
-async def notifications(request: Request):
+async def notifications(request: Request, notification: NotificationRequest):
     """Unauthenticated, as budapp's: a harness can inject downstream events directly."""
-    notification = unwrap(await request.json())
-    payload = notification.get("payload") or {}
+    payload = notification.payload.model_dump()
     if payload.get("category") != "internal":
         return success("notification", "Ignored: not an internal notification")
     state = request.app.state

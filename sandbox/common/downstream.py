@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -20,6 +21,10 @@ from sandbox.common.http import PooledHTTP
 log = logging.getLogger("sandbox.downstream")
 PUBSUB = "pubsub-redis"
 TOPIC = "budAppMessages"
+CLOUD_EVENT = "application/cloudevents+json"
+# each service's own topic, which budmicroframe adds to what it publishes as source_topic
+OWN_TOPIC = {"budcluster": "budClusterMessages", "budsim": "budSimMessages", "budmodel": "modelEvalMessages",
+             "budmetrics": "budMetricsMessages"}
 
 
 @functools.cache
@@ -74,8 +79,12 @@ class DownstreamWorkflow:
         }
 
     async def publish(self, body: dict[str, Any]) -> None:
+        """Publish as budmicroframe does: the notification itself is the CloudEvent (budapp's subscriber model
+        forbids the attributes a wrapping envelope would add, such as ``id`` and ``datacontenttype``)."""
+        event = {**body, "source": self.source, "source_topic": OWN_TOPIC.get(self.source)}
         response = await sidecar_client(self.dapr_url).post(
-            f"/v1.0/publish/{PUBSUB}/{TOPIC}", json=body, headers={"dapr-app-id": self.source})
+            f"/v1.0/publish/{PUBSUB}/{TOPIC}", content=json.dumps(event).encode(),
+            headers={"dapr-app-id": self.source, "content-type": CLOUD_EVENT})
         if response.status >= 300:
             log.error("publish of %s/%s failed: %s", self.name, body["payload"]["event"], response.status)
 

@@ -5,6 +5,7 @@ Dapr sidecar's state, invocation and pub/sub. The tests build on each other in
 file order (the last one stops the sandbox): run the module in one process.
 """
 
+import json
 import os
 import signal
 import time
@@ -84,12 +85,20 @@ def test_sidecar_invokes_services_by_app_id(sandbox):
 
 
 def test_publish_reaches_budapp_notifications(sandbox):
-    """An unknown workflow's event is accepted and ignored; the delivery itself shows in budapp's answer path."""
-    body = {"payload": {"category": "internal", "type": "register_cluster", "event": "eta", "source": "selftest",
-                        "workflow_id": "00000000-0000-4000-8000-000000000000", "content": {"message": "5"}}}
-    assert httpx.post(sandbox["urls"]["dapr"] + "/v1.0/publish/pubsub-redis/budAppMessages", json=body).status_code == 204
-    direct = httpx.post(sandbox["urls"]["budapp"] + "/notifications", json={"data": body, "topic": "budAppMessages"})
+    """A notification published as a CloudEvent reaches budapp; an unknown workflow's event is accepted and ignored.
+    A body daprd would wrap (it then carries ``id`` and ``datacontenttype``) is refused, as budapp's model forbids them."""
+    notification = {"name": "bud-internal", "payload": {
+        "category": "internal", "type": "register_cluster", "event": "eta", "source": "selftest",
+        "workflow_id": "00000000-0000-4000-8000-000000000000", "content": {"message": "5"}}}
+    published = httpx.post(sandbox["urls"]["dapr"] + "/v1.0/publish/pubsub-redis/budAppMessages",
+                           content=json.dumps(notification), headers={"content-type": "application/cloudevents+json"})
+    assert published.status_code == 204
+    direct = httpx.post(sandbox["urls"]["budapp"] + "/notifications", json={**notification, "topic": "budAppMessages"})
     assert direct.json() == {"object": "notification", "message": "Ignored: unknown workflow"}
+    wrapped = httpx.post(sandbox["urls"]["budapp"] + "/notifications",
+                         json={**notification, "id": "e-1", "datacontenttype": "application/json"})
+    assert wrapped.status_code == 422
+    assert sorted(problem["loc"][-1] for problem in wrapped.json()["detail"]) == ["datacontenttype", "id"]
 
 
 def test_status_fails_when_a_service_dies_and_start_revives_it(sandbox):
