@@ -12,6 +12,19 @@ import redis
 
 from helpers.config import SUITE_ROOT
 
+# Another checkout's selftests on the same machine point these elsewhere (their own Redis server, database names).
+REDIS_SERVER = os.environ.get("SELFTEST_REDIS_SERVER", "redis://127.0.0.1:6379")
+DATABASE_SUFFIX = os.environ.get("SELFTEST_DATABASE_SUFFIX", "")
+
+
+def redis_url(db: int) -> str:
+    return f"{REDIS_SERVER}/{db}"
+
+
+def database_name(name: str) -> str:
+    return f"{name}{DATABASE_SUFFIX}"
+
+
 SERVICES = ("budapp", "budsim", "budcluster", "budmodel", "budmetrics", "budgateway", "dapr", "clickhouse")
 
 
@@ -39,8 +52,8 @@ def sandbox_environment(state: Path, name: str, redis_db: int) -> dict[str, str]
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
     ports = dict(zip(SERVICES, free_ports(len(SERVICES))))
     env = {**os.environ, "E2E_STATE_DIR": str(state),
-           "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/bud_e2e_{name}_{worker}",
-           "SANDBOX_REDIS_URL": f"redis://127.0.0.1:6379/{redis_db + worker}",
+           "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/{database_name(f'bud_e2e_{name}_{worker}')}",
+           "SANDBOX_REDIS_URL": redis_url(redis_db + worker),
            **{f"SANDBOX_{svc.upper()}_PORT": str(port) for svc, port in ports.items()}}
     for variable in [k for k in env if k.startswith("E2E_") and k.endswith("_URL")]:
         env.pop(variable)

@@ -15,10 +15,11 @@ from pathlib import Path
 import httpx
 
 from helpers.config import SUITE_ROOT
+from selftests.sandbox.isolated import redis_url
 from selftests.sandbox.isolated import free_ports
 
 # state keys of the tests are unique per run, so this db is shared safely with parallel runs
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = redis_url(13)
 APP_API_TOKEN = "selftest-app-token"
 
 

@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 
 from sandbox.dapr import apps, sidecar
 from sandbox.settings import SandboxSettings
-from selftests.sandbox.isolated import free_ports
+from selftests.sandbox.isolated import free_ports, redis_url
 
 # keys are unique per test, so the db is shared safely with parallel runs
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = redis_url(13)
 
 
 class Recorder:

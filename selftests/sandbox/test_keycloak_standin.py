@@ -19,7 +19,7 @@ from keycloak import KeycloakAdmin, KeycloakOpenID
 from keycloak.exceptions import KeycloakAuthenticationError, KeycloakGetError, KeycloakPostError
 
 from helpers.config import SUITE_ROOT
-from selftests.sandbox.isolated import free_ports
+from selftests.sandbox.isolated import database_name, free_ports, redis_url
 
 ADMIN_PASSWORD = "Admin-pass-1"
 REALM, CLIENT = "bud", "bud-client"
@@ -33,10 +33,10 @@ class StandIn:
         worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
         self.port = free_ports(1)[0]
         self.url = f"http://127.0.0.1:{self.port}"
-        database = f"bud_e2e_kc_selftest_{worker}"
+        database = database_name(f"bud_e2e_kc_selftest_{worker}")
         self.env = {**os.environ, "SANDBOX_KEYCLOAK_PORT": str(self.port), "SANDBOX_KEYCLOAK_ADMIN_PASSWORD": ADMIN_PASSWORD,
                     "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/{database}",
-                    "SANDBOX_REDIS_URL": f"redis://127.0.0.1:6379/{4 + worker}", "E2E_STATE_DIR": str(tmp)}
+                    "SANDBOX_REDIS_URL": redis_url(4 + worker), "E2E_STATE_DIR": str(tmp)}
         self.log = tmp / "keycloak.log"
         self.process: subprocess.Popen | None = None
         redis.from_url(self.env["SANDBOX_REDIS_URL"]).flushdb()
