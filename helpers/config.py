@@ -60,6 +60,8 @@ class ServiceURLs(_Strict):
 class InfraSettings(_Strict):
     postgres_dsn: str
     redis_url: str
+    # the Redis database budapp writes gateway routes and API keys to and the gateway reads (TENSORZERO_REDIS_URL)
+    gateway_redis_url: str
     clickhouse_url: str
 
     @field_validator("postgres_dsn")
@@ -69,7 +71,7 @@ class InfraSettings(_Strict):
             raise ValueError(f"not a postgresql:// DSN: {value!r}")
         return value
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "gateway_redis_url")
     @classmethod
     def _redis(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
@@ -143,6 +145,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     **{f"E2E_{name.upper()}_URL": ("services", name) for name in SERVICES},
     "E2E_POSTGRES_DSN": ("infra", "postgres_dsn"),
     "E2E_REDIS_URL": ("infra", "redis_url"),
+    "E2E_GATEWAY_REDIS_URL": ("infra", "gateway_redis_url"),
     "E2E_CLICKHOUSE_URL": ("infra", "clickhouse_url"),
     "E2E_ADMIN_EMAIL": ("admin", "email"),
     "E2E_ADMIN_PASSWORD": ("admin", "password"),

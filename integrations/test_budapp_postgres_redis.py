@@ -34,9 +34,9 @@ async def test_model_delete_is_a_soft_delete(model_factory, models_api, admin_to
 
 
 @pytest.mark.priority_p1
-async def test_running_endpoint_has_a_gateway_route(test_endpoint, test_model, redis_client):
+async def test_running_endpoint_has_a_gateway_route(test_endpoint, test_model, gateway_redis):
     """budapp writes model_table:<endpoint_id> for the gateway as soon as a cloud endpoint runs."""
-    route = json.loads(await redis_client.get(f"model_table:{test_endpoint['id']}") or "null")
+    route = json.loads(await gateway_redis.get(f"model_table:{test_endpoint['id']}") or "null")
     assert route, f"no gateway route for endpoint {test_endpoint['id']}"
     entry = route[test_endpoint["id"]]
     # every endpoint the model supports, by the gateway's capability names

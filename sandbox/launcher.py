@@ -163,6 +163,7 @@ def write_deployment_env(settings: SandboxSettings) -> None:
         **{f"E2E_{name.upper()}_URL": settings.url(name)
            for name in ("budapp", "budcluster", "budsim", "budmodel", "budgateway", "budmetrics", "dapr")},
         "E2E_POSTGRES_DSN": settings.postgres_dsn, "E2E_REDIS_URL": settings.redis_url,
+        "E2E_GATEWAY_REDIS_URL": settings.gateway_redis(),
         "E2E_CLICKHOUSE_URL": settings.url("clickhouse"),
     }
     if settings.source_mode:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,9 @@ class SandboxSettings(BaseSettings):
 
     postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/bud_e2e_sandbox"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # where budapp writes model_table:* and api_key:* and the gateway reads them (budapp's TENSORZERO_REDIS_URL):
+    # database 2 of the same server in the chart and the compose file; empty: the database two above redis_url's
+    gateway_redis_url: str = ""
 
     access_token_lifespan: int = Field(1800, gt=0)
     refresh_token_lifespan: int = Field(86400, gt=0)
@@ -67,6 +71,12 @@ class SandboxSettings(BaseSettings):
 
     def url(self, service: str) -> str:
         return f"http://{self.host}:{getattr(self, f'{service}_port')}"
+
+    def gateway_redis(self) -> str:
+        if self.gateway_redis_url:
+            return self.gateway_redis_url
+        parts = urlparse(self.redis_url)
+        return urlunparse(parts._replace(path=f"/{int(parts.path.lstrip('/') or 0) + 2}"))
 
     @property
     def source_mode(self) -> bool:

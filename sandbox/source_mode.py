@@ -41,16 +41,6 @@ def database_dsn(settings: SandboxSettings) -> str:
     return urlunparse(parts._replace(path=parts.path.rstrip("/") + "_budapp"))
 
 
-def gateway_redis_url(settings: SandboxSettings) -> str:
-    """Where budapp writes ``model_table:*`` and ``api_key:*`` for the gateway (TENSORZERO_REDIS_URL)."""
-    explicit = getattr(settings, "gateway_redis_url", "")
-    if explicit:
-        return explicit
-    parts = urlparse(settings.redis_url)
-    db = int(parts.path.lstrip("/") or 0)
-    return urlunparse(parts._replace(path=f"/{db + 2}"))
-
-
 def checkout_commit(source: Path) -> str:
     """The checkout's commit, or "commit unknown" when it is not a git work tree."""
     try:
@@ -107,7 +97,7 @@ def environment(settings: SandboxSettings, base: dict[str, str], super_email: st
         "PSQL_HOST": db.hostname or "127.0.0.1", "PSQL_PORT": str(db.port or 5432),
         "PSQL_USER": db.username or "postgres", "PSQL_PASSWORD": db.password or "",
         "PSQL_DB_NAME": db.path.lstrip("/"),
-        "TENSORZERO_REDIS_URL": gateway_redis_url(settings),
+        "TENSORZERO_REDIS_URL": settings.gateway_redis(),
         "SUPER_USER_EMAIL": super_email, "SUPER_USER_PASSWORD": super_password,
         "DAPR_BASE_URL": settings.url("dapr"), "DAPR_HTTP_PORT": str(settings.dapr_port),
         "DAPR_GRPC_PORT": str(settings.dapr_grpc_port), "DAPR_HEALTH_TIMEOUT": "30",

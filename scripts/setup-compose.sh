@@ -115,6 +115,7 @@ e2e_write_deployment_env compose \
     "E2E_KEYCLOAK_URL=http://127.0.0.1:$E2E_PORT_KEYCLOAK" \
     "E2E_POSTGRES_DSN=postgresql://budapp@127.0.0.1:$E2E_PORT_POSTGRES/budapp" \
     "E2E_REDIS_URL=redis://127.0.0.1:$E2E_PORT_REDIS/0" \
+    "E2E_GATEWAY_REDIS_URL=redis://127.0.0.1:$E2E_PORT_REDIS/2" \
     "E2E_CLICKHOUSE_URL=http://127.0.0.1:$E2E_PORT_CLICKHOUSE" \
     "E2E_COMPOSE_PROJECT=$project"
 # budapp's database password is the compose file's local-only default.

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 @pytest.mark.priority_p0
 async def test_cloud_model_deployment_creates_a_running_endpoint(
-    deployments_api, budapp_client, redis_client, admin_token, admin_project, test_model, provider_credential,
+    deployments_api, budapp_client, gateway_redis, admin_token, admin_project, test_model, provider_credential,
     workflow_janitor,
 ):
     """
@@ -52,7 +52,7 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
         assert len(endpoint["supported_endpoints"]) == len(enabled_endpoints(test_model))
         assert endpoint["model"]["supported_endpoints"] == test_model["supported_endpoints"]
 
-        route = json.loads(await redis_client.get(f"model_table:{endpoint_id}"))
+        route = json.loads(await gateway_redis.get(f"model_table:{endpoint_id}"))
         assert route[endpoint_id]["routing"] == [test_model["source"]]
         assert route[endpoint_id]["providers"][test_model["source"]]["model_name"] == gateway_model_name(test_model)
     finally:
@@ -60,7 +60,7 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
     await assert_workflow_completed(budapp_client, admin_token, deleted["workflow_id"], workflow_type="endpoint_deletion")
     listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
     assert endpoint_id not in {e["id"] for e in listing["endpoints"]}, "the deleted endpoint is still listed"
-    assert await redis_client.get(f"model_table:{endpoint_id}") is None, "the gateway still routes to the deleted endpoint"
+    assert await gateway_redis.get(f"model_table:{endpoint_id}") is None, "the gateway still routes to the deleted endpoint"
 
 
 @pytest.mark.priority_p1

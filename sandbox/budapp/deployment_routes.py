@@ -119,7 +119,7 @@ async def _deploy(state: Any, user: dict, workflow: dict, trigger_step: int) -> 
         deployment_config=merged["deploy_config"], supported_endpoints=model["supported_endpoints"],
         created_by=user["id"],
     )
-    await state.redis.set(f"model_table:{endpoint['id']}",
+    await state.gateway_redis.set(f"model_table:{endpoint['id']}",
                           gateway_route(endpoint, model["source"], CLOUD_API_BASE, model["supported_endpoints"]))
     events = {"status": "completed", "endpoint_id": str(endpoint["id"]), "endpoint_url": CLOUD_API_BASE,
               "message": "Cloud model endpoint created successfully"}
@@ -174,7 +174,7 @@ async def delete_endpoint(endpoint_id: UUID, request: Request, user: Annotated[d
         return success("endpoint.delete", "Deployment deleting initiated successfully", workflow_id=workflow["id"])
     if not await state.faults.is_on("delete_leaves_row"):
         await state.endpoints.set_status(endpoint_id, "deleted")
-        await state.redis.delete(f"model_table:{endpoint_id}")
+        await state.gateway_redis.delete(f"model_table:{endpoint_id}")
     await state.workflows.update(workflow["id"], status="completed")
     return success("endpoint.delete", "Deployment deleting initiated successfully", workflow_id=workflow["id"])
 

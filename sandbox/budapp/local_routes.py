@@ -198,7 +198,7 @@ async def model_deployed(state: Any, workflow: dict, payload: dict) -> None:
         status="running", credential_id=result.get("credential_id"), deployment_config=config,
         supported_endpoints=supported, created_by=workflow["created_by"],
     )
-    await state.redis.set(f"model_table:{endpoint['id']}", gateway_route(endpoint, "vllm", url + "/v1", supported))
+    await state.gateway_redis.set(f"model_table:{endpoint['id']}", gateway_route(endpoint, "vllm", url + "/v1", supported))
     step = workflow["current_step"] + 1
     await state.workflows.save_step(workflow["id"], step, {"endpoint_details": result})
     await state.workflows.update(workflow["id"], status="completed", current_step=step)
@@ -219,7 +219,7 @@ async def deployment_deleted(state: Any, workflow: dict, payload: dict) -> None:
     endpoint_id = UUID(merged["endpoint_id"])
     if not await state.faults.is_on("delete_leaves_row"):
         await state.endpoints.set_status(endpoint_id, "deleted")
-        await state.redis.delete(f"model_table:{endpoint_id}")
+        await state.gateway_redis.delete(f"model_table:{endpoint_id}")
     await state.workflows.update(workflow["id"], status="completed")
 
 

@@ -49,6 +49,6 @@ async def initialize_with_token(body: InitializeWithToken, request: Request,
     ttl = max(1, int(claims["exp"] - time.time()))
     record = {**await routes_of(state, user),
               "__metadata__": {"api_key_id": None, "user_id": str(user["id"]), "api_key_project_id": None}}
-    await state.redis.set(api_key_cache_key(body.access_token), json.dumps(record), ex=ttl)
+    await state.gateway_redis.set(api_key_cache_key(body.access_token), json.dumps(record), ex=ttl)
     return success("playground.initialize", "Playground session initialized", user_id=user["id"],
                    initialization_status="success", ttl=ttl, expires_in=ttl)

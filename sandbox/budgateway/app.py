@@ -76,7 +76,7 @@ async def key_record(request: Request) -> dict[str, Any] | JSONResponse:
     if not header:
         return error(401, "Missing authorization header")
     key = header[7:] if header.lower().startswith("bearer ") else header
-    raw = await request.app.state.redis.get("api_key:" + hashlib.sha256(f"bud-{key.strip()}".encode()).hexdigest())
+    raw = await request.app.state.gateway_redis.get("api_key:" + hashlib.sha256(f"bud-{key.strip()}".encode()).hexdigest())
     if raw is None:
         return error(401, "Invalid API key")
     return json.loads(raw)
@@ -122,7 +122,7 @@ async def infer(request: Request, path: str):
     faults = await state.faults.active()
     if "gateway_wrong_route" in faults:
         target = await wrong_target(state, record, target)
-    route_raw = await state.redis.get(f"model_table:{target['endpoint_id']}")
+    route_raw = await state.gateway_redis.get(f"model_table:{target['endpoint_id']}")
     route = json.loads(route_raw)[target["endpoint_id"]] if route_raw else None
     if route is None:
         return error(404, f"Model not found: {name}")
@@ -149,7 +149,7 @@ async def wrong_target(state: Any, record: dict, target: dict) -> dict:
     for name, other in record.items():
         if not name.startswith("__") and other.get("endpoint_id") != target["endpoint_id"]:
             return other
-    async for key in state.redis.scan_iter("model_table:*"):
+    async for key in state.gateway_redis.scan_iter("model_table:*"):
         endpoint_id = key.split(":", 1)[1]
         if endpoint_id != target["endpoint_id"]:
             return {**target, "endpoint_id": endpoint_id}

@@ -42,6 +42,8 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.redis = redis_client(settings.redis_url)
+        # budapp's TENSORZERO_REDIS_URL: gateway routes and API keys live in a database of their own
+        app.state.gateway_redis = redis_client(settings.gateway_redis())
         app.state.faults = FaultSwitch(app.state.redis)
         app.state.sandbox_admin_token = settings.admin_token
         if on_startup:
@@ -52,6 +54,7 @@ def create_service_app(
             if on_shutdown:
                 await on_shutdown(app)
             await app.state.redis.aclose()
+            await app.state.gateway_redis.aclose()
 
     app = FastAPI(title=f"{service} (sandbox)", lifespan=lifespan)
     install_client_exception_handler(app)

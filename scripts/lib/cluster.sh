@@ -547,6 +547,7 @@ cluster_write_kubernetes_env() {
         "E2E_KEYCLOAK_URL=$(cluster_local_url keycloak)" \
         "E2E_POSTGRES_DSN=postgresql://budapp@127.0.0.1:$pg/budapp" \
         "E2E_REDIS_URL=redis://127.0.0.1:$redis/0" \
+        "E2E_GATEWAY_REDIS_URL=redis://127.0.0.1:$redis/2" \
         "E2E_CLICKHOUSE_URL=$(cluster_local_url clickhouse)" \
         "E2E_KUBE_CONTEXT=$KUBE_CONTEXT" \
         "E2E_KUBE_NAMESPACE=$K8S_NAMESPACE" \
@@ -555,6 +556,7 @@ cluster_write_kubernetes_env() {
     cluster_write_credentials_env "$mode" \
         "E2E_POSTGRES_DSN=postgresql://budapp:budapp@127.0.0.1:$pg/budapp" \
         "E2E_REDIS_URL=redis://:bud-e2e-redis@127.0.0.1:$redis/0" \
+        "E2E_GATEWAY_REDIS_URL=redis://:bud-e2e-redis@127.0.0.1:$redis/2" \
         "E2E_CLICKHOUSE_URL=http://bud:bud-e2e-clickhouse@127.0.0.1:$(cluster_forward_port clickhouse)"
 }
 

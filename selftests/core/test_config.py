@@ -24,13 +24,14 @@ profiles:
     infra:
       postgres_dsn: postgresql://u@127.0.0.1:5432/db
       redis_url: redis://127.0.0.1:6379/0
+      gateway_redis_url: redis://127.0.0.1:6379/2
       clickhouse_url: http://127.0.0.1:8123
     admin:
       email: ${ADMIN_EMAIL:-root@example.test}
       password: ${ADMIN_PASSWORD}
   other:
     services: {budapp: "ftp://nope", budcluster: "http://x", budsim: "http://x", budmodel: "http://x", budmetrics: "http://x", budgateway: "http://x"}
-    infra: {postgres_dsn: "postgresql://x/db", redis_url: "redis://x", clickhouse_url: "http://x"}
+    infra: {postgres_dsn: "postgresql://x/db", redis_url: "redis://x", gateway_redis_url: "redis://x/2", clickhouse_url: "http://x"}
     admin: {email: a@b.c, password: pw}
 """
 
@@ -85,6 +86,7 @@ def test_state_dir_env_files_are_read_and_real_env_wins(config_file, tmp_path):
         ({"ADMIN_PASSWORD": "x", "E2E_PROFILE": "nope"}, "E2E_PROFILE='nope' is not a profile"),
         ({"ADMIN_PASSWORD": "x", "E2E_PROFILE": "other"}, "setting 'services.budapp' is invalid"),
         ({"ADMIN_PASSWORD": "x", "E2E_REDIS_URL": "localhost:6379"}, "setting 'infra.redis_url' is invalid"),
+        ({"ADMIN_PASSWORD": "x", "E2E_GATEWAY_REDIS_URL": "6379/2"}, "setting 'infra.gateway_redis_url' is invalid"),
         ({"ADMIN_PASSWORD": "x", "E2E_TIMEOUT_REQUEST": "soon"}, "setting 'timeouts.request' is invalid"),
         ({"ADMIN_PASSWORD": "x", "E2E_NAME_PREFIX": "Bad Prefix"}, "setting 'name_prefix' is invalid"),
     ],

@@ -78,6 +78,7 @@ def test_setup_builds_starts_waits_and_records_the_urls(script_env):
         "E2E_KEYCLOAK_URL": f"http://127.0.0.1:{port['keycloak']}",
         "E2E_POSTGRES_DSN": f"postgresql://budapp@127.0.0.1:{port['postgres']}/budapp",
         "E2E_REDIS_URL": f"redis://127.0.0.1:{port['redis']}/0",
+        "E2E_GATEWAY_REDIS_URL": f"redis://127.0.0.1:{port['redis']}/2",
         "E2E_CLICKHOUSE_URL": f"http://127.0.0.1:{port['clickhouse']}",
         "E2E_COMPOSE_PROJECT": "bud-e2e",
     }
