@@ -129,7 +129,10 @@ def describe(error: ValidationError) -> str:
     instance = repr(error.instance)
     message = error.message
     if error.validator in ("anyOf", "oneOf"):
+        closest = best_match(error.context) if error.context else None
         message = f"matches none of the {error.validator} shapes"
+        if closest is not None:
+            message += f"; closest: {describe(closest)}"
     elif len(instance) > SHOWN_INSTANCE:
         message = message.replace(instance, f"<{type(error.instance).__name__}>")
     return f"{where}: {message}"[:MAX_PROBLEM]

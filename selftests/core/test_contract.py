@@ -68,6 +68,21 @@ def test_schema_violations_name_the_place_not_the_whole_value():
     assert deviation.problem == "name: <list> is not of type 'string'"
 
 
+def test_an_answer_matching_no_anyof_branch_names_the_closest_branchs_problem():
+    """budapp's GET /users/ shape: a $ref beside an anyOf of two other models, neither of which a list matches."""
+    document = json.loads(json.dumps(DOCUMENT))
+    document["components"]["schemas"]["Strict"] = {"type": "object", "additionalProperties": False,
+                                                   "properties": {"message": {"type": "string"}}}
+    document["paths"]["/items/{item_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/Item",
+        "anyOf": [{"$ref": "#/components/schemas/Strict"}, {"$ref": "#/components/schemas/Error"}]}
+    check = ContractChecker(OpenAPIDocument(document, "spec.json"), {})
+    check.check("GET", "http://h/items/7", 200, "application/json", body({"id": "7", "name": "seven"}), "t::a")
+    (deviation,) = check.deviations.values()
+    assert deviation.problem == ("(body): matches none of the anyOf shapes; closest: (body): Additional properties "
+                                 "are not allowed ('id', 'name' were unexpected)")
+
+
 def test_missing_fields_unexpected_fields_and_non_json_bodies_deviate():
     check = checker()
     check.check("GET", "http://h/items/1", 200, "application/json", body({"id": "1"}), "t")
