@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import UUID4, model_validator
 
-from sandbox.budapp.models_db import cloud_model_info, model_detail, model_info, provider_info
+from sandbox.budapp.models_db import cloud_model_listed, model_detail, model_info, provider_info
 from sandbox.budapp.schemas import Tag
 from sandbox.budapp.security import dual_auth, require
 from sandbox.budapp.workflow_routes import _unpack, client_error, render
@@ -97,7 +97,8 @@ async def list_models(
             items.append({"model": model_info(model, provider), "endpoints_count": 0})
     else:
         rows, total = await state.catalog.cloud_models(filters, offset, limit)
-        items = [{"model": cloud_model_info(m), "endpoints_count": None} for m in rows]
+        items = [{"model": cloud_model_listed(m, await state.catalog.provider(m["provider_id"])),
+                  "endpoints_count": None} for m in rows]
     return paginated("models.list", "Models listed successfully", "models", items, page, limit, total)
 
 

@@ -93,6 +93,20 @@ def cloud_model_info(model: dict) -> dict:
     }
 
 
+def cloud_model_listed(model: dict, provider: dict | None) -> dict:
+    """A catalogue row as GET /models/ lists it: budapp validates the row into a ModelResponse."""
+    return {
+        "id": model["id"], "name": model["name"], "author": None,
+        "modality": serialized_modality(model["modality"]), "source": model["source"], "uri": model["uri"],
+        "local_path": None, "created_user": None, "model_size": None, "tasks": model["tasks"], "tags": model["tags"],
+        "icon": None, "description": model["description"], "provider_type": model["provider_type"],
+        "created_at": model["created_at"], "modified_at": model["modified_at"], "provider": provider_info(provider),
+        "is_present_in_model": model["is_present_in_model"], "model_cluster_recommended": None,
+        "supported_endpoints": serialized_endpoints(model["supported_endpoints"]),
+        "architecture_text_config": None, "architecture_audio_config": None,
+    }
+
+
 def model_info(model: dict, provider: dict | None) -> dict:
     """ModelResponse."""
     return {

@@ -73,8 +73,13 @@ CREATE TABLE IF NOT EXISTS cloud_model (
     tasks JSONB NULL,
     supported_endpoints JSONB NOT NULL,
     is_present_in_model BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
     UNIQUE (uri, source)
 );
+-- catalogues seeded before the rows carried timestamps
+ALTER TABLE cloud_model ADD COLUMN IF NOT EXISTS created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc');
+ALTER TABLE cloud_model ADD COLUMN IF NOT EXISTS modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc');
 
 CREATE TABLE IF NOT EXISTS model (
     id UUID PRIMARY KEY,
