@@ -424,8 +424,9 @@ cluster_wait_workloads() {
 # $E2E_STATE_DIR/port-forwards/, logs in $E2E_STATE_DIR/logs/.
 # ---------------------------------------------------------------------------
 
-# name, E2E_PORT_<suffix> that moves it, service (release prefix added),
-# default host port, service port
+# name, E2E_PORT_<suffix> that moves it, service (release prefix added; a leading
+# "=" names a service the chart does not render: the Dapr operator's <app-id>-dapr,
+# which reaches budapp's sidecar HTTP API on port 80), default host port, service port
 CLUSTER_FORWARDS=(
     "budapp BUDAPP budapp 9001 9082"
     "budcluster BUDCLUSTER budcluster 9003 3003"
@@ -437,6 +438,7 @@ CLUSTER_FORWARDS=(
     "postgres POSTGRES postgresql 15432 5432"
     "redis REDIS valkey-primary 16379 6379"
     "clickhouse CLICKHOUSE clickhouse 18123 8123"
+    "dapr DAPR =budapp-dapr 9500 80"
 )
 
 # cluster_forward_port NAME -- the host port of one forward (E2E_PORT_<NAME> wins).
@@ -496,7 +498,7 @@ cluster_stop_port_forwards() {
 }
 
 cluster_start_port_forwards() {
-    local entry name suffix svc port remote log
+    local entry name suffix svc port remote log target
     cluster_stop_port_forwards
     mkdir -p "$E2E_STATE_DIR/port-forwards" "$E2E_STATE_DIR/logs"
     for entry in "${CLUSTER_FORWARDS[@]}"; do
@@ -510,10 +512,11 @@ cluster_start_port_forwards() {
         read -r name suffix svc port remote <<<"$entry"
         port=$(cluster_forward_port "$name")
         log="$E2E_STATE_DIR/logs/port-forward-$name.log"
-        e2e_log "forwarding 127.0.0.1:$port -> svc/$HELM_RELEASE-$svc:$remote (log: $log)"
+        if [[ $svc == =* ]]; then target="svc/${svc#=}"; else target="svc/$HELM_RELEASE-$svc"; fi
+        e2e_log "forwarding 127.0.0.1:$port -> $target:$remote (log: $log)"
         "$E2E_ROOT/scripts/lib/port-forward-loop.sh" \
             --context "$KUBE_CONTEXT" -n "$K8S_NAMESPACE" port-forward --address 127.0.0.1 \
-            "svc/$HELM_RELEASE-$svc" "$port:$remote" </dev/null >>"$log" 2>&1 &
+            "$target" "$port:$remote" </dev/null >>"$log" 2>&1 &
         echo "$!" >"$E2E_STATE_DIR/port-forwards/$name.pid"
     done
 }
@@ -545,6 +548,7 @@ cluster_write_kubernetes_env() {
         "E2E_BUDGATEWAY_URL=$(cluster_local_url budgateway)" \
         "E2E_BUDMETRICS_URL=$(cluster_local_url budmetrics)" \
         "E2E_KEYCLOAK_URL=$(cluster_local_url keycloak)" \
+        "E2E_DAPR_URL=$(cluster_local_url dapr)" \
         "E2E_POSTGRES_DSN=postgresql://budapp@127.0.0.1:$pg/budapp" \
         "E2E_REDIS_URL=redis://127.0.0.1:$redis/0" \
         "E2E_GATEWAY_REDIS_URL=redis://127.0.0.1:$redis/2" \

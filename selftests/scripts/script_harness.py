@@ -46,8 +46,10 @@ FORWARDS = {
     "budgateway": ("budgateway", 3000), "keycloak": ("keycloak", 80),
     "postgres": ("postgresql", 5432), "redis": ("valkey-primary", 6379),
     "clickhouse": ("clickhouse", 8123),
+    # budapp's sidecar, through the Service the Dapr operator creates for app id budapp (no release prefix)
+    "dapr": ("=budapp-dapr", 80),
 }
-PORT_NAMES = tuple(FORWARDS) + ("dapr",)
+PORT_NAMES = tuple(FORWARDS)
 ADMIN_PASSWORD = 'Selftest#Pass"1\\x'
 
 
@@ -241,7 +243,7 @@ def expected_forwards(env: ScriptEnv, context: str, namespace: str = "bud-e2e",
                       release: str = "bud-e2e") -> set[str]:
     return {
         f"kubectl --context {context} -n {namespace} port-forward --address 127.0.0.1 "
-        f"svc/{release}-{svc} {env.ports[name]}:{port}"
+        f"svc/{svc[1:] if svc.startswith('=') else f'{release}-{svc}'} {env.ports[name]}:{port}"
         for name, (svc, port) in FORWARDS.items()
     }
 
@@ -336,6 +338,7 @@ def expected_deployment_env(env: ScriptEnv, mode: str, context: str, namespace: 
         "E2E_BUDGATEWAY_URL": f"http://127.0.0.1:{port['budgateway']}",
         "E2E_BUDMETRICS_URL": f"http://127.0.0.1:{port['budmetrics']}",
         "E2E_KEYCLOAK_URL": f"http://127.0.0.1:{port['keycloak']}",
+        "E2E_DAPR_URL": f"http://127.0.0.1:{port['dapr']}",
         "E2E_POSTGRES_DSN": f"postgresql://budapp@127.0.0.1:{port['postgres']}/budapp",
         "E2E_REDIS_URL": f"redis://127.0.0.1:{port['redis']}/0",
         "E2E_GATEWAY_REDIS_URL": f"redis://127.0.0.1:{port['redis']}/2",

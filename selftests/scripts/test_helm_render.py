@@ -101,6 +101,8 @@ def test_every_service_runs_the_locally_built_image(rendered):
 def test_every_port_forward_target_exists_with_its_port(rendered):
     services = objects(rendered, "Service")
     for name, (suffix, port) in FORWARDS.items():
+        if suffix.startswith("="):
+            continue  # created by the Dapr operator for the sidecar, not by the chart
         svc = f"{RELEASE}-{suffix}"
         assert svc in services, f"port-forward {name}: Service {svc} is not rendered"
         assert port in [p["port"] for p in services[svc]["spec"]["ports"]], (name, services[svc]["spec"])

@@ -13,6 +13,7 @@ import yaml
 
 from selftests.scripts.script_harness import (
     ADMIN_PASSWORD,
+    FORWARDS,
     REPO,
     ScriptEnv,
     assert_one_line_error,
@@ -218,7 +219,7 @@ def test_rerun_reuses_cluster_namespace_dapr_and_keys(script_env, mode):
 def test_teardown_deletes_the_cluster_stops_forwards_and_forgets_it(script_env, mode):
     assert script_env.run(mode.setup).returncode == 0
     pids = script_env.forward_pids()
-    assert len(pids) == 10 and all(pid_running(pid) for pid in pids.values())
+    assert len(pids) == len(FORWARDS) and all(pid_running(pid) for pid in pids.values())
     # A pid file naming a process that is not a port-forward: teardown must leave it alone.
     bystander = subprocess.Popen(["/usr/bin/sleep", "30"])
     (script_env.state / "port-forwards" / "bystander.pid").write_text(f"{bystander.pid}\n")
