@@ -32,3 +32,9 @@ async def leftovers(connection: asyncpg.Connection, prefix: str) -> dict[str, li
     if users:
         found["user"] = [r[0] for r in users]
     return found
+
+
+async def endpoint_ids(connection: asyncpg.Connection, prefix: str) -> dict[str, str]:
+    """Every endpoint (deleted ones too) whose name starts with ``prefix``: id -> name."""
+    rows = await connection.fetch('SELECT id, name FROM "endpoint" WHERE name LIKE $1', f"{prefix}%")
+    return {str(r["id"]): r["name"] for r in rows}
