@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import UUID4, model_validator
 
 from sandbox.budapp.models_db import cloud_model_info, model_detail, model_info, provider_info
@@ -193,6 +193,10 @@ async def delete_model(model_id: UUID, request: Request, _: dict = Depends(dual_
     model = await state.models.get(model_id)
     if model is None:
         raise ClientException("Model not found", 404)
+    if await state.endpoints.active_count("model_id", model_id):
+        # budapp means to refuse with 400 "Cannot delete model because it has active endpoint." but builds the
+        # exception with an argument it does not take: a bare 500 (registered defect BUD-007)
+        return PlainTextResponse("Internal Server Error", status_code=500)
     if model["provider_type"] != "cloud_model":
         await delete_local_download(state, model["local_path"])
     await state.models.mark_deleted(model_id)
