@@ -11,13 +11,13 @@ from sandbox.budconnect.app import create_app as budconnect_app
 from sandbox.budnotify.app import NOTIFICATIONS, SUBSCRIBERS, create_app as budnotify_app
 from sandbox.common.catalog_data import CATALOG_FILE
 from sandbox.settings import SandboxSettings
-from selftests.sandbox.isolated import redis_url
+from selftests.sandbox.isolated import redis_url as isolated_redis_url
 
 
 @pytest.fixture
 def redis_url():
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    url = redis_url(6 + worker)
+    url = isolated_redis_url(6 + worker)
     redis.from_url(url).flushdb()
     yield url
     redis.from_url(url).flushdb()
