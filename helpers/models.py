@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import httpx
@@ -40,6 +41,14 @@ def gateway_model_name(model: dict[str, Any]) -> str:
 
     prefix, slash, rest = model["uri"].partition("/")
     return rest if slash and normal(prefix) == normal(model["source"] or "") else model["uri"]
+
+
+def budmodel_download_path(model_name: str) -> str:
+    """The pattern of the local path budmodel reports for a model it downloaded: its directory, the model's name
+    made safe (anything but ASCII letters, digits, ``_`` and ``-`` becomes ``_``; no leading or trailing ``.``/``_``;
+    lower case; at most 20 characters), ``_`` and 8 hex digits."""
+    safe = re.sub(r"[^a-zA-Z0-9_-]", "_", model_name).strip("._").lower() or "unnamed"
+    return re.escape(safe[:20]) + r"_[0-9a-f]{8}"
 
 
 def assert_ok(response: httpx.Response) -> Any:

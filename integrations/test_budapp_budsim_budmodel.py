@@ -1,5 +1,6 @@
 """budapp ↔ budsim and budmodel, through Dapr: what the workflows report is what the services did."""
 
+import re
 import time
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from helpers.assertions import assert_status
 from helpers.database import row
 from helpers.deployments import DEFAULT_DEPLOY_CONFIG
+from helpers.models import budmodel_download_path
 from helpers.naming import unique_name
 from helpers.workflow_waiter import wait_for_recommended_clusters
 
@@ -14,13 +16,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 @pytest.mark.priority_p1
-async def test_extracted_model_is_stored_as_budmodel_reported(local_model_factory, postgres_connection):
-    """The model budapp creates from budmodel's results is a local hugging_face row with its registry path."""
+async def test_extracted_model_is_stored_as_budmodel_reported(local_model_factory, postgres_connection, models_api,
+                                                              admin_token):
+    """The model budapp creates from budmodel's results is a local hugging_face row whose local path is the
+    directory budmodel downloaded it into (named after the model), which budapp's model answers too."""
     model = await local_model_factory()
     stored = await row(postgres_connection, "model", model["id"])
     assert stored is not None and stored["status"] == "active"
     assert (stored["provider_type"], stored["source"], stored["uri"]) == ("hugging_face", "local", model["uri"])
-    assert stored["local_path"] and stored["local_path"] == model["local_path"]
+    assert re.fullmatch(budmodel_download_path(model["name"]), stored["local_path"] or ""), \
+        f"local path {stored['local_path']!r} is not budmodel's download directory for {model['name']!r}"
+    detail = assert_status(await models_api.get(admin_token, model["id"]), 200)["model"]
+    assert detail["local_path"] == stored["local_path"]
 
 
 @pytest.mark.priority_p1

@@ -52,6 +52,21 @@ async def test_local_model_deployment_state_transitions(
 
 
 @pytest.mark.priority_p1
+async def test_a_model_with_a_running_endpoint_is_not_deleted(
+    test_cluster, local_model_factory, admin_project, local_endpoint_factory, models_api, admin_token,
+):
+    """Deleting a model that an endpoint serves is refused with 400 "Cannot delete model because it has active
+    endpoint."; the model stays."""
+    model = await local_model_factory()
+    await local_endpoint_factory(project=admin_project, model=model, cluster=test_cluster)
+    response = await models_api.delete(admin_token, model["id"])
+    assert response.status_code == 400, f"expected 400, got {response.status_code}: {response.text[:300]}"
+    assert response.json()["message"] == "Cannot delete model because it has active endpoint."
+    kept = assert_status(await models_api.get(admin_token, model["id"]), 200)["model"]
+    assert kept["id"] == model["id"]
+
+
+@pytest.mark.priority_p1
 async def test_simulation_recommends_the_onboarded_cluster(
     test_cluster, local_model_factory, admin_project, deployments_api, budapp_client, admin_token, workflow_janitor,
 ):

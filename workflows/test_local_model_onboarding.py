@@ -1,10 +1,12 @@
 """Local model onboarding (workflow_type local_model_onboarding): budmodel extracts, budapp records."""
 
+import re
+
 import pytest
 
 from helpers.assertions import assert_status
 from helpers.data_factory import SIMULATED_ORG, local_model_uri
-from helpers.models import start_local_onboarding
+from helpers.models import budmodel_download_path, start_local_onboarding
 from helpers.naming import unique_name
 from helpers.waiters import WaitFailed
 from helpers.workflow_waiter import WorkflowWaiter
@@ -24,7 +26,8 @@ async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_clie
     1. Step 1 {provider_type: hugging_face}; step 2 {name, uri, author, tags}; step 3 {trigger_workflow}.
     2. The trigger answers at once with model_extraction_events (budmodel's steps), status in_progress.
     3. The workflow completes when budmodel reports results; the model exists with source "local"
-       (every model budmodel extracted) and a registry path.
+       (every model budmodel extracted) and budmodel's download directory as its local path.
+    4. Deleting it (budapp has budmodel delete the download) answers "Model deleted successfully".
     """
     name = unique_name("local-model")
     started = await start_local_onboarding(models_api, admin_token, name, local_model_uri(settings, name))
@@ -41,9 +44,11 @@ async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_clie
         assert reported == dict.fromkeys(EXTRACTION_STEPS, "COMPLETED")
         model = assert_status(await models_api.get(admin_token, model_id), 200)["model"]
         assert (model["name"], model["provider_type"], model["source"]) == (name, "hugging_face", "local")
-        assert model["local_path"], "an extracted model has a local path"
+        assert re.fullmatch(budmodel_download_path(name), model["local_path"] or ""), \
+            f"local path {model['local_path']!r} is not budmodel's download directory for {name!r}"
     finally:
-        assert_status(await models_api.delete(admin_token, model_id), 200)
+        deleted = assert_status(await models_api.delete(admin_token, model_id), 200)
+    assert (deleted["object"], deleted["message"]) == ("model.delete", "Model deleted successfully")
 
 
 @pytest.mark.priority_p1

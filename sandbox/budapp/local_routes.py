@@ -207,7 +207,7 @@ async def model_deployed(state: Any, workflow: dict, payload: dict) -> None:
 async def start_endpoint_deletion(state: Any, user: dict, endpoint: dict, workflow: dict) -> None:
     reply = await state.dapr.invoke("budcluster", "deployment/delete", json={
         "cluster_id": str(endpoint["bud_cluster_id"]), "namespace": endpoint["namespace"],
-        "notification_metadata": notification_metadata(user, workflow["id"]), "source_topic": SOURCE_TOPIC,
+        "notification_metadata": notification_metadata(user, workflow["id"]), "source_topic": [SOURCE_TOPIC],
     })
     await state.workflows.start_downstream(workflow["id"], 2, "delete_endpoint_events", reply)
     await state.endpoints.set_status(endpoint["id"], "deleting")

@@ -122,6 +122,20 @@ def model_info(model: dict, provider: dict | None) -> dict:
     }
 
 
+def workflow_model(model: dict, provider: dict | None) -> dict:
+    """The model a workflow record shows (budapp's Model schema: no local path, no status)."""
+    return {
+        "id": model["id"], "name": model["name"], "description": model["description"], "tags": model["tags"],
+        "tasks": model["tasks"], "github_url": None, "huggingface_url": None, "website_url": None,
+        "icon": model["icon"], "modality": serialized_modality(model["modality"]), "source": model["source"],
+        "provider_type": model["provider_type"], "uri": model["uri"], "model_size": model["model_size"],
+        "created_by": model["created_by"], "author": model["author"], "created_at": model["created_at"],
+        "modified_at": model["modified_at"], "provider": provider_info(provider),
+        "supported_endpoints": serialized_endpoints(model["supported_endpoints"]),
+        "architecture_text_config": None, "architecture_vision_config": None, "architecture_audio_config": None,
+    }
+
+
 def model_detail(model: dict, provider: dict | None) -> dict:
     """ModelDetailResponse (fields the sandbox knows; the rest null or false)."""
     detail = {

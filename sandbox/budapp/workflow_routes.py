@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from sandbox.budapp.clusters_db import cluster_info
-from sandbox.budapp.models_db import cloud_model_info, model_info, provider_info
+from sandbox.budapp.models_db import cloud_model_info, provider_info, workflow_model
 from sandbox.budapp.schemas import project_info
 from sandbox.budapp.security import current_active_user
 from sandbox.budapp.workflows import blank_step_view, workflow_view
@@ -38,7 +38,7 @@ async def render(state: Any, workflow: dict[str, Any], message: str | None = Non
         model = await state.models.get(UUID(merged["model_id"]))
         if model:
             provider = await state.catalog.provider(model["provider_id"]) if model["provider_id"] else None
-            steps["model"] = model_info(model, provider)
+            steps["model"] = workflow_model(model, provider)
     if merged.get("project_id"):
         project = await state.projects.by_id(UUID(merged["project_id"]))
         steps["project"] = project_info(project) if project else None

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from sandbox.budcluster.simulated import KubeconfigError, config_hash, current_server, load_cluster
-from sandbox.common.simulated_models import find_model
+from sandbox.common.simulated_models import stored_model
 from sandbox.common.app_factory import create_service_app
-from sandbox.common.downstream import DownstreamWorkflow, Step, StepFailed, start_in_background
+from sandbox.common.downstream import DownstreamWorkflow, SourceTopic, Step, StepFailed, start_in_background
 from sandbox.settings import SUITE_ROOT, get_settings
 
 SCHEMA = """
@@ -168,7 +168,7 @@ async def update_node_status(body: UpdateNodeStatusRequest, request: Request):
 class DeleteClusterRequest(BaseModel):
     cluster_id: uuid.UUID
     notification_metadata: dict[str, Any] = {}
-    source_topic: str | None = None
+    source_topic: SourceTopic = None
 
 
 @app.post("/cluster/delete")
@@ -210,7 +210,7 @@ class DeploymentRequest(BaseModel):
     input_tokens: int | None = None
     output_tokens: int | None = None
     notification_metadata: dict[str, Any] = {}
-    source_topic: str | None = None
+    source_topic: SourceTopic = None
     model_config = {"extra": "allow"}
 
 
@@ -236,7 +236,8 @@ async def deploy_model(body: DeploymentRequest, request: Request):
         return "Performance benchmark successful"
 
     async def results(context: dict) -> dict:
-        return deploy_model_result(workflow.id, body, namespace, url, node)
+        served = (await stored_model(state.redis, body.model) or {}).get("supported_endpoints")
+        return deploy_model_result(workflow.id, body, namespace, url, node, served)
 
     steps = [
         Step("verify_cluster_connection", "Verify cluster connection", "Reach the cluster", passes),
@@ -253,9 +254,11 @@ async def deploy_model(body: DeploymentRequest, request: Request):
     return workflow.metadata()
 
 
-def deploy_model_result(workflow_id: str, body: DeploymentRequest, namespace: str, url: str, node: dict) -> dict:
-    """budcluster's DeployModelWorkflowResult: the benchmark under ``result`` (with the URL), the rest beside it."""
-    served = (find_model(body.model) or {}).get("supported_endpoints") or ["/v1/chat/completions"]
+def deploy_model_result(workflow_id: str, body: DeploymentRequest, namespace: str, url: str, node: dict,
+                        served: list[str] | None = None) -> dict:
+    """budcluster's DeployModelWorkflowResult: the benchmark under ``result`` (with the URL), the rest beside it.
+    ``served``: the endpoints the deployed model supports (chat completions when its description names none)."""
+    served = served or ["/v1/chat/completions"]
     worker = {"name": f"{namespace}-worker-0", "status": "Running", "node_name": node["name"], "device_name": "cpu",
               "concurrency": body.concurrency, "cores": 1, "memory": "4Gi", "deployment_status": "ready"}
     return {
@@ -277,7 +280,7 @@ class DeleteDeploymentRequest(BaseModel):
     cluster_id: uuid.UUID
     namespace: str
     notification_metadata: dict[str, Any] = {}
-    source_topic: str | None = None
+    source_topic: SourceTopic = None
     model_config = {"extra": "allow"}
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 from pydantic import BaseModel
 
-from sandbox.common.simulated_models import find_model, registry_path
+from sandbox.common.simulated_models import download_directory, find_model, remove_download, store_download
 from sandbox.common.app_factory import create_service_app
-from sandbox.common.downstream import DownstreamWorkflow, Step, StepFailed, start_in_background
+from sandbox.common.downstream import DownstreamWorkflow, SourceTopic, Step, StepFailed, start_in_background
 from sandbox.settings import get_settings
 
 app = create_service_app("budmodel", settings=get_settings())
@@ -28,7 +28,7 @@ class ExtractionRequest(BaseModel):
     provider_type: Literal["cloud_model", "hugging_face", "url", "disk"]
     hf_token: str | None = None
     notification_metadata: dict[str, Any] = {}
-    source_topic: str | None = None
+    source_topic: SourceTopic = None
     model_config = {"extra": "allow", "protected_namespaces": ()}
 
 
@@ -49,13 +49,14 @@ async def extract(body: ExtractionRequest, request: Request):
         return "Validated given model uri"
 
     async def download(context: dict) -> str:
-        context["local_path"] = registry_path(body.model_uri)
+        context["local_path"] = download_directory(body.model_name)
         return "Model downloaded successfully"
 
     async def extraction(context: dict) -> str:
         return "Model information extracted successfully"
 
     async def save(context: dict) -> str:
+        await store_download(request.app.state.redis, context["local_path"], body.model_uri)
         return "Model saved to registry successfully"
 
     async def results(context: dict) -> dict:
@@ -74,3 +75,10 @@ async def extract(body: ExtractionRequest, request: Request):
     stall = 1 if await request.app.state.faults.is_on("workflow_stalls") else None
     start_in_background(workflow.execute(results, stall_after=stall))
     return workflow.metadata()
+
+
+@app.delete("/model-info/local-models")
+async def delete_local_model(request: Request, path: str = Query(...)) -> dict:
+    """Remove a download from the model store; a path that is not there is deleted all the same."""
+    await remove_download(request.app.state.redis, path)
+    return {"object": "info", "message": "Model deleted successfully", "param": None}

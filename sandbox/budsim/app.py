@@ -18,8 +18,8 @@ from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel
 
 from sandbox.common.app_factory import create_service_app
-from sandbox.common.downstream import DownstreamWorkflow, Step, StepFailed, start_in_background
-from sandbox.common.simulated_models import REGISTRY_PREFIX, find_model
+from sandbox.common.downstream import DownstreamWorkflow, SourceTopic, Step, StepFailed, start_in_background
+from sandbox.common.simulated_models import stored_model
 from sandbox.settings import get_settings
 
 SCHEMA = """
@@ -59,7 +59,7 @@ class SimulationRequest(BaseModel):
     concurrency: int
     hardware_mode: str | None = None
     notification_metadata: dict[str, Any] = {}
-    source_topic: str | None = None
+    source_topic: SourceTopic = None
     model_config = {"extra": "allow"}
 
 
@@ -106,7 +106,7 @@ async def run(body: SimulationRequest, request: Request):
 
     async def validation(context: dict) -> str:
         uri = body.pretrained_model_uri
-        if find_model(uri) is None and not uri.startswith(REGISTRY_PREFIX):
+        if await stored_model(state.redis, uri) is None:
             raise StepFailed(f"Unknown model {uri}")
         return "Compatible clusters identified"
 

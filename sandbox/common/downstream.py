@@ -22,6 +22,9 @@ log = logging.getLogger("sandbox.downstream")
 PUBSUB = "pubsub-redis"
 TOPIC = "budAppMessages"
 CLOUD_EVENT = "application/cloudevents+json"
+# budmicroframe's CloudEventBase.source_topic: one topic or several (budapp names a list when a caller asks for a
+# callback topic beside its own, and always for an endpoint deletion)
+SourceTopic = str | list[str] | None
 # each service's own topic, which budmicroframe adds to what it publishes as source_topic
 OWN_TOPIC = {"budcluster": "budClusterMessages", "budsim": "budSimMessages", "budmodel": "modelEvalMessages",
              "budmetrics": "budMetricsMessages"}

@@ -1,17 +1,23 @@
 """The sandbox's budmodel, budsim and budcluster answers as real budapp reads them (no services started)."""
 
 import json
+import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from sandbox.budapp.clusters_db import recommended_cluster, resources_from_nodes
 from sandbox.budapp.local_routes import modality_and_endpoints, valid_hugging_face_repo_id
 from sandbox.budcluster.app import DeploymentRequest, deploy_model_result
-from sandbox.budmodel.app import model_info
+from sandbox.budmodel.app import delete_local_model, model_info
 from sandbox.budsim.app import SimulationRequest, cluster_metrics
-from sandbox.common.simulated_models import find_model, model_name, registry_path
+from sandbox.common.simulated_models import (
+    download_directory, find_model, model_name, store_download, stored_model,
+)
+from selftests.sandbox.isolated import redis_url
 
 SOURCE_VENV_PYTHON = Path(__file__).resolve().parents[2] / ".e2e-state" / "source" / "venv" / "bin" / "python"
 REPO_IDS = ["e2e-org/tiny-llama-e2e-1a2b-gw0-local-model-abc123", "e2e-org/tiny-llama--tag", "org/a..b", "no-slash",
@@ -21,8 +27,48 @@ REPO_IDS = ["e2e-org/tiny-llama-e2e-1a2b-gw0-local-model-abc123", "e2e-org/tiny-
 def test_repo_ids_name_the_described_models():
     assert model_name("e2e-org/tiny-llama-e2e-1a2b") == "tiny-llama"
     assert model_name("e2e-org/mini-embedder") == "mini-embedder"
-    assert model_name(registry_path("e2e-org/tiny-llama-x")) == "tiny-llama"
     assert model_name("e2e-org/no-such-model-x") is None
+
+
+def test_budmodel_downloads_into_a_directory_named_after_the_model():
+    assert re.fullmatch(r"e2e-1a2b-gw0-local-m_[0-9a-f]{8}", download_directory("e2e-1a2b-gw0-local-model-abc123"))
+    assert re.fullmatch(r"my_model_v2_[0-9a-f]{8}", download_directory(".My Model.v2_"))
+    assert re.fullmatch(r"cafe_[0-9a-f]{8}", download_directory("Café"))
+    assert re.fullmatch(r"unnamed_[0-9a-f]{8}", download_directory("..."))
+    assert download_directory("same") != download_directory("same")
+
+
+class _Request:
+    def __init__(self, store: aioredis.Redis) -> None:
+        self.app = type("App", (), {"state": type("State", (), {"redis": store})})()
+
+
+@pytest.fixture
+async def store():
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    client = aioredis.from_url(redis_url(6 + worker), decode_responses=True)
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+async def test_budsim_and_budcluster_read_a_download_from_the_model_store(store):
+    directory = download_directory("tiny")
+    assert await stored_model(store, directory) is None
+    await store_download(store, directory, "e2e-org/tiny-llama-e2e-1a2b")
+    assert (await stored_model(store, directory))["supported_endpoints"] == find_model("e2e-org/tiny-llama")["supported_endpoints"]
+    assert await stored_model(store, "e2e-org/mini-embedder") == find_model("e2e-org/mini-embedder")
+    assert await stored_model(store, "tiny-llama") is None, "a name that is no stored download is no model"
+
+
+async def test_budmodel_deletes_a_download_and_answers_success_for_one_it_does_not_have(store):
+    directory = download_directory("tiny")
+    await store_download(store, directory, "e2e-org/tiny-llama-e2e-1a2b")
+    for _ in range(2):
+        answer = await delete_local_model(_Request(store), path=directory)
+        assert answer == {"object": "info", "message": "Model deleted successfully", "param": None}
+        assert await stored_model(store, directory) is None
 
 
 def test_budmodel_reports_architecture_as_an_object_and_modality_as_a_category():
@@ -45,7 +91,7 @@ def test_repo_id_check_agrees_with_huggingface_hub():
 
 def test_deploy_result_carries_what_budapp_reads():
     body = DeploymentRequest(cluster_id="8f5e6a02-5c37-4a55-9a43-1f0d7c3c2b11", endpoint_name="ep",
-                             model=registry_path("e2e-org/tiny-llama-x"), concurrency=2)
+                             model=download_directory("tiny-llama-x"), concurrency=2)
     result = deploy_model_result("5b0c9a1e-0f6a-4d2e-9d5c-4c3c1f1e2a10", body, "ep-abc", "http://ep-abc.host",
                                  {"name": "node-1"})
     assert result["result"]["deployment_url"] == "http://ep-abc.host" and result["number_of_nodes"] == 1
