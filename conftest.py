@@ -7,13 +7,14 @@ import time
 import pytest
 
 from helpers.config import ConfigError, get_settings
-from helpers.diagnostics import ServiceLogs, http_exchanges_section, workflow_section
+from helpers.diagnostics import ServiceLogs, http_exchanges_section, waits_section
 from helpers.masking import install_log_masking
 from helpers.report_masking import mask_report
 
 pytest_plugins = [
     "fixtures.contract",  # before fixtures.services, which wires it into the budapp client
     "fixtures.services",
+    "fixtures.waiting",
     "fixtures.auth",
     "fixtures.infrastructure",
     "fixtures.cleanup",
@@ -52,7 +53,7 @@ def pytest_runtest_makereport(item, call):
         logs = _service_logs()
         for title, section in (
             ("HTTP exchanges (masked)", http_exchanges_section(since)),
-            ("workflow records waited on", workflow_section(since)),
+            ("what the test waited for (last state seen)", waits_section(since)),
             ("service logs during the test", logs.section(item.stash.get(LOG_MARKS, {}), since) if logs else None),
         ):
             if section:

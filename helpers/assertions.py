@@ -61,15 +61,12 @@ def assert_success_envelope(body: dict[str, Any], object_name: str) -> None:
     assert isinstance(body.get("message"), str) and body["message"], f"success envelope lacks a message: {body}"
 
 
-async def assert_workflow_completed(client, token: str, workflow_id: str, timeout: float | None = None,
+async def assert_workflow_completed(waiter, workflow_id: str, timeout: float | None = None,
                                     workflow_type: str | None = None) -> dict[str, Any]:
-    """Wait for the workflow and assert it completed; returns the final record.
+    """Wait with ``waiter`` (a WorkflowWaiter) for the workflow and assert it completed; returns the final record.
 
     Fails at once, saying why, when the workflow or one of its downstream steps fails.
     """
-    from helpers.workflow_waiter import WorkflowWaiter
-
-    record = await WorkflowWaiter(client, token).wait_for_workflow(
-        workflow_id=workflow_id, workflow_type=workflow_type, timeout=timeout)
+    record = await waiter.wait_for_workflow(workflow_id=workflow_id, workflow_type=workflow_type, timeout=timeout)
     assert record["status"] == "completed", f"workflow {workflow_id} ended {record['status']}"
     return record

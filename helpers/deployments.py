@@ -85,15 +85,13 @@ async def deploy_local_model(api: DeploymentsAPI, waiter, token: str, *, project
     ``cluster_id`` is budapp's cluster id: the recommendation for it gives budcluster's id.
     ``waiter`` is a WorkflowWaiter of the same client and token.
     """
-    from helpers.workflow_waiter import wait_for_recommended_clusters
-
     first = await api.step(token, 1, project_id=project_id, model_id=model_id, hardware_mode="dedicated")
     assert first.status_code == 200, f"deploy step 1 failed: {first.status_code} {first.text[:300]}"
     workflow_id = first.json()["workflow_id"]
     fourth = await api.step(token, 4, workflow_id, endpoint_name=endpoint_name,
                             deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG)
     assert fourth.status_code == 200, f"deploy step 4 failed: {fourth.status_code} {fourth.text[:300]}"
-    ranked = await wait_for_recommended_clusters(api.budapp, token, workflow_id, cluster_id)
+    ranked = await waiter.recommended_clusters(workflow_id, cluster_id)
     choice = next((c for c in ranked if c["id"] == cluster_id), None)
     assert choice, f"budsim did not recommend cluster {cluster_id}: {[c['id'] for c in ranked]}"
     sixth = await api.step(token, 6, workflow_id, cluster_id=choice["cluster_id"])

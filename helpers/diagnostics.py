@@ -1,5 +1,5 @@
-"""What a failed test's report carries: its HTTP exchanges, the workflow records it
-waited on, and what the services logged meanwhile (all masked)."""
+"""What a failed test's report carries: its HTTP exchanges, the last state of what it
+waited for, and what the services logged meanwhile (all masked)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from pathlib import Path
 from helpers.api_client import APIClient
 from helpers.config import layered_environment, state_dir
 from helpers.masking import mask_text
+from helpers.waiting import WaitEvent
 
 MAX_EXCHANGES = 12
 MAX_LOG_LINES = 40
-_workflows: dict[str, tuple[float, str]] = {}
+_waits: dict[str, tuple[float, str]] = {}
 _lock = threading.Lock()
 
 
@@ -29,16 +30,18 @@ def http_exchanges_section(since: float) -> str | None:
     return "\n".join(filter(None, [header, *(e.render() for e in shown)]))
 
 
-def remember_workflow(workflow_id: str, summary: str) -> None:
-    """Called by the waiters with the last state they saw of a workflow."""
+def remember_wait(event: WaitEvent) -> None:
+    """A wait observer: keeps the last state each wait saw, and how it ended."""
+    state = f"[{event.kind} after {event.elapsed:.1f}s, {event.polls} polls] {event.state}"
     with _lock:
-        _workflows[workflow_id] = (time.time(), summary)
+        _waits[event.description] = (time.time(), state)
 
 
-def workflow_section(since: float) -> str | None:
+def waits_section(since: float) -> str | None:
+    """What the waits since ``since`` waited for and saw last."""
     with _lock:
-        seen = [(wid, summary) for wid, (at, summary) in _workflows.items() if at >= since]
-    return "\n".join(f"{wid}: {summary}" for wid, summary in seen) or None
+        seen = [(what, state) for what, (at, state) in _waits.items() if at >= since]
+    return "\n".join(f"{what}: {state}" for what, state in seen) or None
 
 
 # deployments whose services are processes of this machine, logging under .e2e-state/sandbox/logs

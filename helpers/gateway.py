@@ -9,7 +9,10 @@ import httpx
 
 from helpers.api_client import APIClient
 from helpers.masking import register_secret
-from helpers.waiters import configured_polling, poll_until
+from helpers.waiting import Polling, checked, poll_until
+
+# budgateway's answer to a key it does not know (yet): tensorzero-internal/src/auth.rs
+UNKNOWN_KEY = 401
 
 
 def chat_body(model: str, prompt: str, **extra: Any) -> dict[str, Any]:
@@ -28,8 +31,9 @@ def is_chat_completion(status: int, body: bytes) -> bool:
 
 
 class GatewayAPI:
-    def __init__(self, gateway: APIClient) -> None:
+    def __init__(self, gateway: APIClient, polling: Polling) -> None:
         self.gateway = gateway
+        self.polling = polling
 
     async def chat(self, key: str | None, model: str, prompt: str, **extra: Any) -> httpx.Response:
         return await self.gateway.post("/v1/chat/completions", json=chat_body(model, prompt, **extra),
@@ -45,19 +49,20 @@ class GatewayAPI:
         """Wait until the gateway accepts ``key`` and lists ``endpoint_names`` for it.
 
         budapp writes keys and routes to Redis; the gateway learns them from Redis keyspace events, so a new key or
-        endpoint reaches it a moment later.
+        endpoint reaches it a moment later: until then it answers 401 (an unknown key) or lists fewer models. Any
+        other answer ends the wait at once.
         """
         wanted = set(endpoint_names)
 
         async def probe() -> tuple[int, set[str]]:
-            response = await self.models(key)
+            response = checked(await self.models(key), expected=(200, UNKNOWN_KEY))
             listed = {m["id"] for m in response.json().get("data", [])} if response.status_code == 200 else set()
             return response.status_code, listed
 
         await poll_until(
             probe, lambda seen: seen[0] == 200 and wanted <= seen[1],
             description=f"the gateway to accept the key and list {sorted(wanted) or 'its endpoints'}",
-            **configured_polling(timeout), describe=lambda seen: f"HTTP {seen[0]}, listed {sorted(seen[1])}",
+            polling=self.polling.within(timeout), describe=lambda seen: f"HTTP {seen[0]}, listed {sorted(seen[1])}",
         )
 
 

@@ -7,19 +7,18 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from helpers.api_client import APIClient
-from helpers.waiters import configured_polling, poll_until
+from helpers.waiting import Polling, checked, poll_until
 
 
 class MetricsAPI:
-    def __init__(self, metrics: APIClient) -> None:
+    def __init__(self, metrics: APIClient, polling: Polling) -> None:
         self.metrics = metrics
+        self.polling = polling
 
     async def inferences(self, since: datetime, **filters: Any) -> dict[str, Any]:
         body = {"from_date": since.isoformat(), "limit": 1000,
                 **{k: str(v) if v is not None else None for k, v in filters.items()}}
-        response = await self.metrics.post("/observability/inferences/list", json=body)
-        assert response.status_code == 200, f"inference listing failed: {response.status_code} {response.text[:300]}"
-        return response.json()
+        return checked(await self.metrics.post("/observability/inferences/list", json=body)).json()
 
     async def wait_for_inference(self, inference_id: str, since: datetime, timeout: float | None = None, **filters: Any) -> dict:
         """The recorded inference ``inference_id`` (filters narrow the listing), once budmetrics shows it."""
@@ -30,7 +29,7 @@ class MetricsAPI:
         items = await poll_until(
             probe, lambda rows: any(r["inference_id"] == inference_id for r in rows),
             description=f"inference {inference_id} to show in budmetrics ({filters or 'no filter'})",
-            **configured_polling(timeout),
+            polling=self.polling.within(timeout),
             describe=lambda rows: f"{len(rows)} inference(s): {[r['inference_id'] for r in rows][:5]}",
         )
         return next(r for r in items if r["inference_id"] == inference_id)
@@ -41,7 +40,7 @@ def moments_ago(seconds: int = 60) -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=seconds)
 
 
-async def wait_for_recorded_inferences(clickhouse: Any, endpoint_id: str, count: int) -> int:
+async def wait_for_recorded_inferences(clickhouse: Any, endpoint_id: str, count: int, polling: Polling) -> int:
     """Wait until budmetrics' InferenceFact table holds ``count`` rows of ``endpoint_id``; return the count.
 
     Fails as soon as there are more rows than requests answered (an inference recorded twice).
@@ -54,7 +53,7 @@ async def wait_for_recorded_inferences(clickhouse: Any, endpoint_id: str, count:
 
     return await poll_until(
         probe, lambda rows: rows == count, description=f"{count} inference row(s) of endpoint {endpoint_id} in ClickHouse",
-        **configured_polling(),
+        polling=polling,
         failed=lambda rows: f"{rows} rows for {count} answered requests" if rows > count else None,
         describe=lambda rows: f"{rows} row(s)",
     )

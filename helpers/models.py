@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from helpers.api_client import APIClient
-from helpers.waiters import configured_polling, poll_until
+from helpers.waiting import Polling, checked, poll_until
 
 E2E_TAG = {"name": "e2e", "color": "#0F9D58"}
 CLOUD_ONBOARDING_STEPS = 5
@@ -51,15 +51,10 @@ def budmodel_download_path(model_name: str) -> str:
     return re.escape(safe[:20]) + r"_[0-9a-f]{8}"
 
 
-def assert_ok(response: httpx.Response) -> Any:
-    assert response.status_code == 200, f"{response.request.method} {response.request.url.path} answered " \
-                                        f"{response.status_code}: {response.text[:300]}"
-    return response.json()
-
-
 class ModelsAPI:
-    def __init__(self, budapp: APIClient) -> None:
+    def __init__(self, budapp: APIClient, polling: Polling) -> None:
         self.budapp = budapp
+        self.polling = polling
 
     async def providers(self, token: str, **params: Any) -> httpx.Response:
         return await self.budapp.get("/models/providers", params=params, token=token)
@@ -92,16 +87,16 @@ class ModelsAPI:
         start-up), so a fresh deployment may not have it yet.
         """
         async def probe() -> tuple[dict | None, list[dict]]:
-            providers = assert_ok(await self.providers(token, limit=100))["providers"]
+            providers = checked(await self.providers(token, limit=100)).json()["providers"]
             provider = next((p for p in providers if p["type"] == provider_type), None)
             if provider is None:
                 return None, []
-            return provider, assert_ok(await self.catalog(token, source=provider_type, limit=500))["models"]
+            return provider, checked(await self.catalog(token, source=provider_type, limit=500)).json()["models"]
 
         provider, models = await poll_until(
             probe, lambda found: found[0] is not None and bool(found[1]),
             description=f"budapp's catalogue to hold {provider_type!r} models (the BudConnect sync)",
-            **configured_polling(timeout),
+            polling=self.polling.within(timeout),
             describe=lambda found: f"provider {'found' if found[0] else 'missing'}, {len(found[1])} catalog model(s)",
         )
         return provider, models

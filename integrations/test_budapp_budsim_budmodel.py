@@ -10,7 +10,6 @@ from helpers.database import row
 from helpers.deployments import DEFAULT_DEPLOY_CONFIG
 from helpers.models import budmodel_download_path
 from helpers.naming import unique_name
-from helpers.workflow_waiter import wait_for_recommended_clusters
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -32,7 +31,7 @@ async def test_extracted_model_is_stored_as_budmodel_reported(local_model_factor
 
 @pytest.mark.priority_p1
 async def test_budsim_recommends_the_cluster_budcluster_registered(
-    test_cluster, local_model_factory, admin_project, deployments_api, budcluster_client, budapp_client, admin_token,
+    test_cluster, local_model_factory, admin_project, deployments_api, budcluster_client, workflow_waiter, admin_token,
     workflow_janitor,
 ):
     """The onboarded cluster is recommended under its budcluster id, which budcluster knows with its nodes.
@@ -44,7 +43,7 @@ async def test_budsim_recommends_the_cluster_budcluster_registered(
     workflow_janitor(admin_token, first["workflow_id"])
     assert_status(await deployments_api.step(admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"),
                                              deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
-    clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"], test_cluster["id"])
+    clusters = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], test_cluster["id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
     assert mine is not None, f"budsim did not recommend the available cluster {test_cluster['name']}"
     assert mine["cluster_id"] == test_cluster["cluster_id"]

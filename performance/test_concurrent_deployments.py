@@ -8,14 +8,13 @@ import pytest
 
 from helpers.deployments import deploy_local_model, deployed_endpoint
 from helpers.naming import unique_name
-from helpers.workflow_waiter import WorkflowWaiter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.performance, pytest.mark.priority_p2, pytest.mark.slow]
 
 
 @pytest.mark.timeout(600)
 async def test_concurrent_model_deployments(
-    test_cluster, local_model_factory, admin_project, deployments_api, budapp_client, admin_token, settings,
+    test_cluster, local_model_factory, admin_project, deployments_api, workflow_waiter, admin_token, settings,
     performance_report,
 ):
     """
@@ -28,7 +27,7 @@ async def test_concurrent_model_deployments(
     model = await local_model_factory()
     count = settings.performance.concurrent_deployments
     names = [unique_name("endpoint") for _ in range(count)]
-    waiter = WorkflowWaiter(budapp_client, admin_token)
+    waiter = workflow_waiter(admin_token)
 
     async def deploy(name: str) -> tuple[str, dict, float]:
         started = time.perf_counter()

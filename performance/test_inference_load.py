@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.performance, pytest.mark.priority_p2,
 
 @pytest.mark.timeout(300)
 async def test_gateway_chat_completions_under_load(test_endpoint, gateway_key, settings, clickhouse_client,
-                                                   performance_report):
+                                                   performance_report, polling):
     """
     Many users chat with one endpoint at once.
 
@@ -35,4 +35,4 @@ async def test_gateway_chat_completions_under_load(test_endpoint, gateway_key, s
     assert figures["latency_p95_ms"] <= limits.max_latency_p95_ms, f"p95 {figures['latency_p95_ms']} ms over the limit"
     assert figures["throughput_rps"] >= limits.min_throughput_rps, f"{figures['throughput_rps']} req/s under the limit"
     answered = result.sent - result.errors
-    assert await wait_for_recorded_inferences(clickhouse_client, test_endpoint["id"], answered) == answered
+    assert await wait_for_recorded_inferences(clickhouse_client, test_endpoint["id"], answered, polling) == answered

@@ -9,13 +9,12 @@ import pytest
 from helpers.data_factory import local_model_uri
 from helpers.models import start_local_onboarding
 from helpers.naming import unique_name
-from helpers.workflow_waiter import WorkflowWaiter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.performance, pytest.mark.priority_p2, pytest.mark.slow]
 
 
 @pytest.mark.timeout(300)
-async def test_waiter_detection_latency(models_api, budapp_client, admin_token, postgres_connection, settings,
+async def test_waiter_detection_latency(models_api, workflow_waiter, admin_token, postgres_connection, settings,
                                         performance_report):
     """
     Local model onboardings are awaited one by one; for each, the time from budapp marking the
@@ -28,7 +27,7 @@ async def test_waiter_detection_latency(models_api, budapp_client, admin_token, 
         name = unique_name("local-model")
         # each sample's model is deleted before the next: a configured repository can be onboarded once at a time
         started = await start_local_onboarding(models_api, admin_token, name, local_model_uri(settings, name))
-        waiter = WorkflowWaiter(budapp_client, admin_token)
+        waiter = workflow_waiter(admin_token)
         record = await waiter.wait_for_workflow(workflow_type="local_model_onboarding", workflow_id=started["workflow_id"])
         returned = time.time() + offset
         try:

@@ -23,11 +23,12 @@ from helpers.config import ConfigError, get_settings  # noqa: E402
 from helpers.leftovers import live_resources, pages  # noqa: E402
 from helpers.masking import install_log_masking, register_secret  # noqa: E402
 from helpers.naming import name_prefix  # noqa: E402
-from helpers.waiters import WaitTimeout, poll_until  # noqa: E402
+from helpers.waiting import Polling, WaitTimeout, poll_until  # noqa: E402
 
 class Cleaner:
-    def __init__(self, client: APIClient, token: str, prefix: str, dry_run: bool) -> None:
+    def __init__(self, client: APIClient, token: str, prefix: str, dry_run: bool, polling: Polling) -> None:
         self.client, self.token, self.prefix, self.dry_run = client, token, prefix, dry_run
+        self.polling = polling
         self.deleted = 0
         self.failed: list[str] = []
 
@@ -74,8 +75,7 @@ class Cleaner:
 
         try:
             await poll_until(still_deleting, lambda n: n == 0, description="endpoint deletions to finish",
-                             timeout=get_settings().timeouts.workflow, interval=0.5,
-                             describe=lambda n: f"{n} still deleting")
+                             polling=self.polling, describe=lambda n: f"{n} still deleting")
         except WaitTimeout as exc:
             print(f"WARNING: {exc}; their clusters may stay")
             self.failed.append("endpoints stuck in deleting")
@@ -94,7 +94,7 @@ async def main(prefix: str, dry_run: bool) -> int:
             raise SystemExit(f"ERROR: super user login failed ({login.status_code}); check E2E_ADMIN_PASSWORD")
         token = login.json()["token"]["access_token"]
         register_secret(token)
-        cleaner = Cleaner(client, token, prefix, dry_run)
+        cleaner = Cleaner(client, token, prefix, dry_run, Polling.from_timeouts(settings.timeouts, interval=0.5))
         await cleaner.delete_all()
     verb = "would delete" if dry_run else "deleted"
     print(f"{verb} {cleaner.deleted} resource(s) named {prefix}*; {len(cleaner.failed)} failed")

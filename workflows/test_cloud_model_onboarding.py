@@ -6,13 +6,12 @@ from helpers.assertions import (assert_detail, assert_error_response, assert_sta
                                 assert_validation_error)
 from helpers.models import E2E_TAG, modality_list
 from helpers.naming import unique_name
-from helpers.workflow_waiter import WorkflowWaiter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 
 @pytest.mark.priority_p0
-async def test_cloud_model_onboarding_step_by_step(models_api, budapp_client, admin_token, workflow_janitor):
+async def test_cloud_model_onboarding_step_by_step(models_api, workflow_waiter, admin_token, workflow_janitor):
     """
     An admin adds a provider's model to the repository the way the UI does.
 
@@ -53,7 +52,7 @@ async def test_cloud_model_onboarding_step_by_step(models_api, budapp_client, ad
         assert done["workflow_steps"]["workflow_execution_status"] == {
             "status": "success", "message": "Model successfully added to the repository"}
 
-        final = await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+        final = await workflow_waiter(admin_token).wait_for_workflow(
             workflow_type="cloud_model_onboarding", workflow_id=workflow_id, timeout=30)
         assert final["workflow_steps"]["model"]["name"] == name
 

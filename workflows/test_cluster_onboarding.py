@@ -8,8 +8,7 @@ from fixtures.cleanup import delete_cluster_and_wait
 from helpers.assertions import assert_error_response, assert_status
 from helpers.clusters import CLUSTER_ICON
 from helpers.data_factory import TestDataFactory, require_cluster_target, shares_one_cluster
-from helpers.waiters import WaitFailed
-from helpers.workflow_waiter import WorkflowWaiter
+from helpers.waiting import WaitFailed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
@@ -18,7 +17,7 @@ BUDCLUSTER_STEPS = ["determine_cluster_platform", "check_duplicate_config", "ver
 
 
 @pytest.mark.priority_p0
-async def test_cluster_onboarding_step_by_step(clusters_api, budapp_client, admin_token, settings, workflow_janitor):
+async def test_cluster_onboarding_step_by_step(clusters_api, workflow_waiter, admin_token, settings, workflow_janitor):
     """
     An admin registers a Kubernetes cluster and later removes it.
 
@@ -52,7 +51,7 @@ async def test_cluster_onboarding_step_by_step(clusters_api, budapp_client, admi
     assert events["object"] == "workflow_metadata" and events["workflow_name"] == "register_cluster"
     assert [s["id"] for s in events["steps"]] == BUDCLUSTER_STEPS
 
-    final = await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+    final = await workflow_waiter(admin_token).wait_for_workflow(
         workflow_type="cluster_onboarding", workflow_id=workflow_id)
     cluster = final["workflow_steps"]["cluster"]
     try:
@@ -66,12 +65,13 @@ async def test_cluster_onboarding_step_by_step(clusters_api, budapp_client, admi
         listed = assert_status(await clusters_api.list(admin_token, name=spec.name), 200)
         assert [c["id"] for c in listed["clusters"]] == [cluster["id"]]
     finally:
-        await delete_cluster_and_wait(clusters_api, budapp_client, admin_token, cluster["id"])
+        await delete_cluster_and_wait(clusters_api, workflow_waiter(admin_token), cluster["id"])
     assert_error_response(await clusters_api.get(admin_token, cluster["id"]), 400, "Cluster not found")
 
 
 @pytest.mark.priority_p1
-async def test_unreachable_cluster_fails_in_the_step_payloads(clusters_api, budapp_client, admin_token, workflow_janitor):
+async def test_unreachable_cluster_fails_in_the_step_payloads(clusters_api, budapp_client, admin_token, workflow_janitor,
+                                                              workflow_waiter):
     """
     A kubeconfig whose API server cannot be reached fails budcluster's first step, determine_cluster_platform.
 
@@ -83,7 +83,7 @@ async def test_unreachable_cluster_fails_in_the_step_payloads(clusters_api, buda
     workflow_janitor(admin_token, started["workflow_id"])
     with pytest.raises(WaitFailed, match=re.escape("create_cluster_events step 'determine_cluster_platform' FAILED: "
                                                   "Cluster platform determination failed")):
-        await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+        await workflow_waiter(admin_token).wait_for_workflow(
             workflow_type="cluster_onboarding", workflow_id=started["workflow_id"])
     record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
     assert record["status"] == "in_progress" and record["workflow_steps"]["cluster"] is None
@@ -93,7 +93,7 @@ async def test_unreachable_cluster_fails_in_the_step_payloads(clusters_api, buda
 
 @pytest.mark.priority_p1
 async def test_same_configuration_cannot_be_registered_twice(test_cluster, cluster_factory, clusters_api,
-                                                             budapp_client, admin_token, workflow_janitor):
+                                                             workflow_waiter, admin_token, workflow_janitor):
     """A second onboarding of a registered cluster's kubeconfig (same API server) fails at check_duplicate_config;
     no second cluster is listed."""
     spec = cluster_factory.specs[test_cluster["id"]]
@@ -102,7 +102,7 @@ async def test_same_configuration_cannot_be_registered_twice(test_cluster, clust
     workflow_janitor(admin_token, started["workflow_id"])
     with pytest.raises(WaitFailed, match=re.escape("check_duplicate_config' FAILED: This cluster is already registered. "
                                                   "Please delete it and try again.")):
-        await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+        await workflow_waiter(admin_token).wait_for_workflow(
             workflow_type="cluster_onboarding", workflow_id=started["workflow_id"])
     assert assert_status(await clusters_api.list(admin_token, name=again), 200)["clusters"] == []
 

@@ -5,7 +5,6 @@ import pytest
 from helpers.assertions import assert_error_response, assert_status
 from helpers.deployments import DEFAULT_DEPLOY_CONFIG
 from helpers.naming import unique_name
-from helpers.workflow_waiter import WorkflowWaiter, wait_for_recommended_clusters
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
@@ -13,7 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 @pytest.mark.priority_p0
 async def test_local_model_deployment_state_transitions(
     test_cluster, local_model_factory, admin_project, local_endpoint_factory, deployments_api, clusters_api,
-    budapp_client, admin_token,
+    workflow_waiter, admin_token,
 ):
     """
     A local model is deployed onto an onboarded cluster and later removed.
@@ -45,7 +44,7 @@ async def test_local_model_deployment_state_transitions(
                           "Cannot delete cluster with active deployments")
 
     deletion = assert_status(await deployments_api.delete_endpoint(admin_token, endpoint_id), 200)
-    await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+    await workflow_waiter(admin_token).wait_for_workflow(
         workflow_type="endpoint_deletion", workflow_id=deletion["workflow_id"])
     listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
     assert endpoint_id not in {e["id"] for e in listing["endpoints"]}
@@ -68,7 +67,7 @@ async def test_a_model_with_a_running_endpoint_is_not_deleted(
 
 @pytest.mark.priority_p1
 async def test_simulation_recommends_the_onboarded_cluster(
-    test_cluster, local_model_factory, admin_project, deployments_api, budapp_client, admin_token, workflow_janitor,
+    test_cluster, local_model_factory, admin_project, deployments_api, workflow_waiter, admin_token, workflow_janitor,
 ):
     """budsim's ranking for a deployment lists the available cluster, with its budcluster id and cost."""
     model = await local_model_factory()
@@ -77,7 +76,7 @@ async def test_simulation_recommends_the_onboarded_cluster(
     fourth = assert_status(await deployments_api.step(
         admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"), deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
     assert fourth["workflow_steps"]["bud_simulator_events"]["workflow_name"] == "run_simulation"
-    clusters = await wait_for_recommended_clusters(budapp_client, admin_token, first["workflow_id"], test_cluster["id"])
+    clusters = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], test_cluster["id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
     assert mine, "the onboarded cluster was not recommended"
     assert (mine["cluster_id"], mine["name"]) == (test_cluster["cluster_id"], test_cluster["name"])

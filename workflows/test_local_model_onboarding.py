@@ -8,8 +8,7 @@ from helpers.assertions import assert_status
 from helpers.data_factory import SIMULATED_ORG, local_model_uri
 from helpers.models import budmodel_download_path, start_local_onboarding
 from helpers.naming import unique_name
-from helpers.waiters import WaitFailed
-from helpers.workflow_waiter import WorkflowWaiter
+from helpers.waiting import WaitFailed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
@@ -17,7 +16,7 @@ EXTRACTION_STEPS = ["validation", "model_download", "model_extraction", "save_mo
 
 
 @pytest.mark.priority_p0
-async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_client, admin_token, workflow_janitor,
+async def test_hugging_face_model_is_extracted_and_added(models_api, workflow_waiter, admin_token, workflow_janitor,
                                                         settings):
     """
     An admin adds a Hugging Face model; budmodel downloads and extracts it asynchronously.
@@ -36,7 +35,7 @@ async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_clie
     assert (events["workflow_name"], [s["id"] for s in events["steps"]]) == ("run_model_extraction", EXTRACTION_STEPS)
     assert started["status"] == "in_progress"
 
-    final = await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+    final = await workflow_waiter(admin_token).wait_for_workflow(
         workflow_type="local_model_onboarding", workflow_id=started["workflow_id"])
     model_id = final["workflow_steps"]["model_id"]
     try:
@@ -52,11 +51,11 @@ async def test_hugging_face_model_is_extracted_and_added(models_api, budapp_clie
 
 
 @pytest.mark.priority_p1
-async def test_unknown_repository_fails_validation(models_api, budapp_client, admin_token, workflow_janitor):
+async def test_unknown_repository_fails_validation(models_api, workflow_waiter, admin_token, workflow_janitor):
     """A URI budmodel cannot find fails the validation step; budapp's status stays in_progress."""
     name = unique_name("local-model")
     started = await start_local_onboarding(models_api, admin_token, name, f"{SIMULATED_ORG}/no-such-model-{name}")
     workflow_janitor(admin_token, started["workflow_id"])
     with pytest.raises(WaitFailed, match="model_extraction_events step 'validation' FAILED"):
-        await WorkflowWaiter(budapp_client, admin_token).wait_for_workflow(
+        await workflow_waiter(admin_token).wait_for_workflow(
             workflow_type="local_model_onboarding", workflow_id=started["workflow_id"])

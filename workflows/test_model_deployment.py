@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 @pytest.mark.priority_p0
 async def test_cloud_model_deployment_creates_a_running_endpoint(
-    deployments_api, budapp_client, gateway_redis, admin_token, admin_project, test_model, provider_credential,
+    deployments_api, workflow_waiter, gateway_redis, admin_token, admin_project, test_model, provider_credential,
     workflow_janitor,
 ):
     """
@@ -57,7 +57,7 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
         assert route[endpoint_id]["providers"][test_model["source"]]["model_name"] == gateway_model_name(test_model)
     finally:
         deleted = assert_status(await deployments_api.delete_endpoint(admin_token, endpoint_id), 200)
-    await assert_workflow_completed(budapp_client, admin_token, deleted["workflow_id"], workflow_type="endpoint_deletion")
+    await assert_workflow_completed(workflow_waiter(admin_token), deleted["workflow_id"], workflow_type="endpoint_deletion")
     listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
     assert endpoint_id not in {e["id"] for e in listing["endpoints"]}, "the deleted endpoint is still listed"
     assert await gateway_redis.get(f"model_table:{endpoint_id}") is None, "the gateway still routes to the deleted endpoint"

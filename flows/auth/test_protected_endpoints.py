@@ -1,12 +1,10 @@
 """What a protected endpoint does with missing, forged, expired and foreign tokens."""
 
-import asyncio
-import time
-
 import pytest
 
 from helpers import tokens
 from helpers.assertions import assert_detail, assert_status
+from helpers.waiting import Polling, poll_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.auth]
 
@@ -64,10 +62,13 @@ ACCESS_TOKEN_LEEWAY = 60
 
 
 async def _wait_until_seconds_past_exp(token: str, seconds: float) -> None:
-    deadline = time.monotonic() + tokens.seconds_left(token) + seconds + 10
-    while tokens.seconds_left(token) > -seconds:
-        assert time.monotonic() < deadline, f"the token did not reach exp + {seconds}s"
-        await asyncio.sleep(min(1.0, max(0.1, tokens.seconds_left(token) + seconds)))
+    async def seconds_left() -> float:
+        return tokens.seconds_left(token)
+
+    await poll_until(
+        seconds_left, lambda left: left <= -seconds, description=f"the token to be {seconds}s past its exp",
+        polling=Polling(timeout=tokens.seconds_left(token) + seconds + 10, interval=0.2, max_interval=0.2, jitter=0),
+        describe=lambda left: f"not yet {seconds}s past exp" if left > -seconds else f"{seconds}s past exp")
 
 
 @pytest.mark.priority_p2

@@ -9,7 +9,8 @@ from helpers.api_client import APIClient
 from helpers.clusters import SharedClusterRegistration
 from helpers.config import get_settings
 from helpers.data_factory import local_model_uri, require_cluster_target, shares_one_cluster
-from helpers.workflow_waiter import wait_for_recommended_clusters
+from helpers.waiting import ManualClock, Polling
+from helpers.waiting.workflows import WorkflowWaiter
 
 SIMULATION_STEPS = ("validation", "performance_estimation", "ranking")
 
@@ -18,8 +19,6 @@ SIMULATION_STEPS = ("validation", "performance_estimation", "ranking")
 def settings_env(monkeypatch, tmp_path):
     monkeypatch.setenv("E2E_STATE_DIR", str(tmp_path))
     monkeypatch.setenv("E2E_ADMIN_PASSWORD", "x")
-    monkeypatch.setenv("E2E_POLL_INTERVAL", "0.001")
-    monkeypatch.setenv("E2E_POLL_MAX_INTERVAL", "0.002")
     for name in ("E2E_PROFILE", "E2E_DEPLOYMENT", "E2E_CLUSTER_KUBECONFIG", "E2E_LOCAL_MODEL_URI"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
@@ -46,20 +45,21 @@ def budapp(answers: list[tuple[dict, list[dict]]]):
         return httpx.Response(200, json={"object": "cluster.recommended_clusters", "status": "success",
                                          "clusters": clusters, "workflow_id": "w1"})
 
-    return APIClient("budapp", "http://budapp.test", transport=httpx.MockTransport(answer), retry_backoff=0), polls
+    client = APIClient("budapp", "http://budapp.test", transport=httpx.MockTransport(answer), retry_backoff=0)
+    return WorkflowWaiter(client, "t", Polling(timeout=5, clock=ManualClock())), polls
 
 
-async def test_an_empty_success_answer_is_not_the_end_of_the_simulation(settings_env):
+async def test_an_empty_success_answer_is_not_the_end_of_the_simulation():
     """budapp says ``success`` with no clusters while budsim still runs: the waiter keeps polling."""
-    client, polls = budapp([(simulation_record(0), []), (simulation_record(1), []), (simulation_record(2), []),
+    waiter, polls = budapp([(simulation_record(0), []), (simulation_record(1), []), (simulation_record(2), []),
                             (simulation_record(2), [{"id": "c1"}])])
-    assert await wait_for_recommended_clusters(client, "t", "w1", "c1", timeout=5) == [{"id": "c1"}]
+    assert await waiter.recommended_clusters("w1", "c1") == [{"id": "c1"}]
     assert polls["n"] == 4
 
 
-async def test_a_finished_simulation_ends_the_wait_even_without_the_cluster(settings_env):
-    client, polls = budapp([(simulation_record(1), []), (simulation_record(3), [{"id": "other"}])])
-    assert await wait_for_recommended_clusters(client, "t", "w1", "mine", timeout=5) == [{"id": "other"}]
+async def test_a_finished_simulation_ends_the_wait_even_without_the_cluster():
+    waiter, polls = budapp([(simulation_record(1), []), (simulation_record(3), [{"id": "other"}])])
+    assert await waiter.recommended_clusters("w1", "mine") == [{"id": "other"}]
     assert polls["n"] == 2
 
 
