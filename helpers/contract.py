@@ -147,6 +147,7 @@ class ContractChecker:
     checked: Counter = field(default_factory=Counter)
     undocumented: Counter = field(default_factory=Counter)
     deviations: dict[tuple[str, int, str], Deviation] = field(default_factory=dict)
+    callers: dict[str, set[str]] = field(default_factory=dict)  # operation id -> tests that called it
 
     def check(self, method: str, url: str, status: int, content_type: str, body: bytes, test: str = "") -> None:
         path = urlsplit(url).path or "/"
@@ -155,6 +156,7 @@ class ContractChecker:
             self._deviate(f"{method.upper()} {path}", method, path, status, "operation not in the document", test)
             return
         self.checked[operation.id] += 1
+        self.callers.setdefault(operation.id, set()).add(test)
         key = declared_status(operation, status)
         if key is None:
             if 200 <= status < 300:
@@ -190,7 +192,9 @@ class ContractChecker:
     def report(self) -> dict[str, Any]:
         return {"source": self.document.source, "checked": dict(self.checked),
                 "undocumented_error_statuses": dict(self.undocumented),
-                "deviations": [d.as_dict() for d in self.deviations.values()]}
+                "deviations": [d.as_dict() for d in self.deviations.values()],
+                "operations": {op.id: op.label for _, _, op in self.document.operations},
+                "callers": {op: sorted(t for t in tests if t) for op, tests in self.callers.items()}}
 
 
 def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -208,5 +212,26 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
                 deviations[key]["count"] += deviation["count"]
             else:
                 deviations[key] = dict(deviation)
+    operations: dict[str, str] = {}
+    callers: dict[str, set[str]] = {}
+    for report in reports:
+        operations.update(report.get("operations", {}))
+        for operation, tests in report.get("callers", {}).items():
+            callers.setdefault(operation, set()).update(tests)
     return {"source": ", ".join(sorted(sources)), "checked": dict(checked),
-            "undocumented_error_statuses": dict(undocumented), "deviations": list(deviations.values())}
+            "undocumented_error_statuses": dict(undocumented), "deviations": list(deviations.values()),
+            "operations": operations, "callers": {op: sorted(tests) for op, tests in callers.items()}}
+
+
+def api_coverage(report: dict[str, Any]) -> dict[str, Any]:
+    """Which of the document's operations the run called, with the tests that called each; the rest listed."""
+    operations = report.get("operations", {})
+    callers = report.get("callers", {})
+    called = {op: {"operation": operations.get(op, op), "tests": tests} for op, tests in sorted(callers.items())}
+    return {"budapp": {
+        "source": report.get("source", ""),
+        "operations_in_document": len(operations),
+        "operations_called": len(called),
+        "called": called,
+        "not_called": sorted(label for op, label in operations.items() if op not in callers),
+    }}

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from helpers.config import SUITE_ROOT
-from helpers.contract import ContractChecker, ContractDocumentError, OpenAPIDocument, merge_reports
+from helpers.contract import ContractChecker, ContractDocumentError, OpenAPIDocument, api_coverage, merge_reports
 
 ITEM = {"type": "object", "required": ["id", "name"], "additionalProperties": False,
         "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}
@@ -121,6 +121,18 @@ def test_worker_reports_merge_by_operation_status_and_problem():
     merged = merge_reports([first.report(), second.report()])
     assert merged["checked"] == {"show_item": 2, "list_items": 1}
     assert [(d["operation"], d["count"]) for d in merged["deviations"]] == [("show_item", 2)]
+
+
+def test_api_coverage_names_each_called_operation_with_its_tests_and_lists_the_rest():
+    first, second = checker(), checker()
+    first.check("GET", "http://h/items/1", 404, "application/json", body({"message": "gone"}), "t::a")
+    second.check("GET", "http://h/items/2", 200, "application/json", body({"id": "2", "name": "two"}), "t::b")
+    second.check("GET", "http://h/items/", 200, "application/json", body({"items": []}), "t::b")
+    coverage = api_coverage(merge_reports([first.report(), second.report()]))["budapp"]
+    assert (coverage["operations_in_document"], coverage["operations_called"]) == (4, 2)
+    assert coverage["called"] == {"list_items": {"operation": "GET /items/", "tests": ["t::b"]},
+                                  "show_item": {"operation": "GET /items/{item_id}", "tests": ["t::a", "t::b"]}}
+    assert coverage["not_called"] == ["DELETE /items/{item_id}", "GET /items/recent"]
 
 
 def test_a_document_that_is_not_openapi_is_refused():
