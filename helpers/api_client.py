@@ -14,8 +14,9 @@ import logging
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -85,7 +86,7 @@ class Exchange:
 class APIClient:
     """HTTP client of one service of the platform."""
 
-    live: "weakref.WeakSet[APIClient]" = weakref.WeakSet()
+    live: weakref.WeakSet[APIClient] = weakref.WeakSet()
 
     def __init__(
         self,
@@ -196,7 +197,7 @@ class APIClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> "APIClient":
+    async def __aenter__(self) -> APIClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

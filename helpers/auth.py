@@ -9,8 +9,8 @@ import httpx
 
 from helpers.api_client import APIClient
 from helpers.masking import register_secret
-from helpers.tokens import seconds_left
 from helpers.naming import strong_password, unique_email, unique_person_name
+from helpers.tokens import seconds_left
 
 
 @dataclass

@@ -13,8 +13,9 @@ import asyncio
 import json as jsonlib
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from helpers.masking import mask_text
 

@@ -18,12 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.api_client import APIClient  # noqa: E402
-from helpers.config import ConfigError, get_settings  # noqa: E402
-from helpers.leftovers import live_resources, pages  # noqa: E402
-from helpers.masking import install_log_masking, register_secret  # noqa: E402
-from helpers.naming import name_prefix  # noqa: E402
-from helpers.waiting import Polling, WaitTimeout, poll_until  # noqa: E402
+from helpers.api_client import APIClient
+from helpers.config import ConfigError, get_settings
+from helpers.leftovers import live_resources, pages
+from helpers.masking import install_log_masking, register_secret
+from helpers.naming import name_prefix
+from helpers.waiting import Polling, WaitTimeout, poll_until
+
 
 class Cleaner:
     def __init__(self, client: APIClient, token: str, prefix: str, dry_run: bool, polling: Polling) -> None:

@@ -2,8 +2,13 @@
 
 import pytest
 
-from helpers.assertions import (assert_detail, assert_error_response, assert_status, assert_success_envelope,
-                                assert_validation_error)
+from helpers.assertions import (
+    assert_detail,
+    assert_error_response,
+    assert_status,
+    assert_success_envelope,
+    assert_validation_error,
+)
 from helpers.models import E2E_TAG, modality_list
 from helpers.naming import unique_name
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from helpers.auth import TestUser
 from helpers.assertions import assert_detail, assert_error_response, assert_status, assert_validation_error
+from helpers.auth import TestUser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.auth]
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from helpers.auth import new_user_identity
 from helpers.assertions import assert_error_response, assert_status, assert_validation_error
+from helpers.auth import new_user_identity
 
 pytestmark = [pytest.mark.e2e, pytest.mark.auth]
 

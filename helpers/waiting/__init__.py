@@ -13,14 +13,34 @@ Waits take their ``Polling`` as an argument and read no configuration: fixtures 
 
 from helpers.waiting.clock import SYSTEM_CLOCK, Clock, ManualClock, SystemClock
 from helpers.waiting.errors import (
-    TransientAnswer, UnexpectedAnswer, WaitError, WaitFailed, WaitStopped, WaitTimeout,
+    TransientAnswer,
+    UnexpectedAnswer,
+    WaitError,
+    WaitFailed,
+    WaitStopped,
+    WaitTimeout,
 )
 from helpers.waiting.events import WaitEvent, WaitObserver
-from helpers.waiting.poll import PollStats, Polling, poll_until
+from helpers.waiting.poll import Polling, PollStats, poll_until
 from helpers.waiting.retry_rule import TRANSIENT_STATUSES, checked, retry_after_seconds
 
 __all__ = [
-    "SYSTEM_CLOCK", "Clock", "ManualClock", "SystemClock", "TransientAnswer", "UnexpectedAnswer", "WaitError",
-    "WaitFailed", "WaitStopped", "WaitTimeout", "WaitEvent", "WaitObserver", "PollStats", "Polling", "poll_until",
-    "TRANSIENT_STATUSES", "checked", "retry_after_seconds",
+    "SYSTEM_CLOCK",
+    "TRANSIENT_STATUSES",
+    "Clock",
+    "ManualClock",
+    "PollStats",
+    "Polling",
+    "SystemClock",
+    "TransientAnswer",
+    "UnexpectedAnswer",
+    "WaitError",
+    "WaitEvent",
+    "WaitFailed",
+    "WaitObserver",
+    "WaitStopped",
+    "WaitTimeout",
+    "checked",
+    "poll_until",
+    "retry_after_seconds",
 ]

@@ -18,7 +18,7 @@ class WaitFailed(WaitError):
 class WaitStopped(WaitError):
     """The wait was answered something no further polling can change (a 401, 403, 404, 400, 500, ...)."""
 
-    def __init__(self, message: str, answer: "UnexpectedAnswer") -> None:
+    def __init__(self, message: str, answer: UnexpectedAnswer) -> None:
         super().__init__(message)
         self.answer = answer
 

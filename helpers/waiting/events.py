@@ -7,8 +7,8 @@ way (``helpers.diagnostics.remember_wait``). Every wait also logs its events to 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 STARTED = "started"
 CHANGED = "changed"  # the state seen differs from the one before (the first poll's state counts as a change)

@@ -18,8 +18,9 @@ otherwise finish just after the same poll every time and be noticed a whole inte
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from helpers.waiting import events
 from helpers.waiting.clock import SYSTEM_CLOCK, Clock
@@ -44,13 +45,13 @@ class Polling:
     random: Callable[[], float] = field(default=random.random, repr=False)
 
     @classmethod
-    def from_timeouts(cls, timeouts: Any, observers: Iterable[WaitObserver] = (), **options: Any) -> "Polling":
+    def from_timeouts(cls, timeouts: Any, observers: Iterable[WaitObserver] = (), **options: Any) -> Polling:
         """The configured workflow timeout and poll intervals (``settings.timeouts``); ``options`` replace any."""
         configured = {"timeout": timeouts.workflow, "interval": timeouts.poll_interval,
                       "max_interval": timeouts.poll_max_interval}
         return cls(**{**configured, **options}, observers=tuple(observers))
 
-    def within(self, timeout: float | None) -> "Polling":
+    def within(self, timeout: float | None) -> Polling:
         """The same polling with another timeout (None keeps this one)."""
         return replace(self, timeout=timeout) if timeout else self
 

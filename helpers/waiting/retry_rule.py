@@ -9,8 +9,8 @@ and a 400 or 500 says the request itself is wrong or the service broke.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
-from typing import Iterable
 
 import httpx
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from helpers.api_client import APIClient
 from helpers.masking import mask_text
-from helpers.waiting.poll import PollStats, Polling, poll_until
+from helpers.waiting.poll import Polling, PollStats, poll_until
 from helpers.waiting.retry_rule import checked
 
 FINAL_FAILURE = "failed"

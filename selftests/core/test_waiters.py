@@ -13,8 +13,17 @@ from helpers.api_client import APIClient, ServiceUnreachableError
 from helpers.diagnostics import remember_wait, waits_section
 from helpers.gateway import GatewayAPI
 from helpers.waiting import (
-    ManualClock, PollStats, Polling, TransientAnswer, UnexpectedAnswer, WaitFailed, WaitStopped, WaitTimeout, checked,
-    poll_until, retry_after_seconds,
+    ManualClock,
+    Polling,
+    PollStats,
+    TransientAnswer,
+    UnexpectedAnswer,
+    WaitFailed,
+    WaitStopped,
+    WaitTimeout,
+    checked,
+    poll_until,
+    retry_after_seconds,
 )
 from helpers.waiting.workflows import WorkflowWaiter, downstream_failure
 

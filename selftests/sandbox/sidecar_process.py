@@ -15,8 +15,7 @@ from pathlib import Path
 import httpx
 
 from helpers.config import SUITE_ROOT
-from selftests.sandbox.isolated import redis_url
-from selftests.sandbox.isolated import free_ports
+from selftests.sandbox.isolated import free_ports, redis_url
 
 # state keys of the tests are unique per run, so this db is shared safely with parallel runs
 REDIS_URL = redis_url(13)

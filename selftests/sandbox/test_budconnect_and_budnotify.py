@@ -8,7 +8,8 @@ import yaml
 from fastapi.testclient import TestClient
 
 from sandbox.budconnect.app import create_app as budconnect_app
-from sandbox.budnotify.app import NOTIFICATIONS, SUBSCRIBERS, create_app as budnotify_app
+from sandbox.budnotify.app import NOTIFICATIONS, SUBSCRIBERS
+from sandbox.budnotify.app import create_app as budnotify_app
 from sandbox.common.catalog_data import CATALOG_FILE
 from sandbox.settings import SandboxSettings
 from selftests.sandbox.isolated import redis_url as isolated_redis_url

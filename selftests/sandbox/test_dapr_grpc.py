@@ -8,12 +8,11 @@ import grpc
 import httpx
 import pytest
 import redis
-
-import sandbox.dapr  # noqa: F401  (first: it quiets the dapr wheel's import-time warning)
 from dapr.clients import DaprClient
 from dapr.clients.grpc._state import Concurrency, StateOptions
 from dapr.conf import settings as dapr_settings
 
+import sandbox.dapr  # noqa: F401  (first: it quiets the dapr wheel's import-time warning)
 from selftests.sandbox.sidecar_process import APP_API_TOKEN, REDIS_URL, start_sidecar, stop_sidecar
 
 

@@ -4,12 +4,11 @@ timer and continue-as-new to completion; a failing activity fails the workflow w
 import uuid
 from datetime import timedelta
 
-import pytest
-
-import sandbox.dapr  # noqa: F401  (first: it quiets the dapr wheel's import-time warning)
 import dapr.ext.workflow as wf
+import pytest
 from dapr.conf import settings as dapr_settings
 
+import sandbox.dapr  # noqa: F401  (first: it quiets the dapr wheel's import-time warning)
 from selftests.sandbox.sidecar_process import start_sidecar, stop_sidecar
 
 WAIT = 20  # seconds; the whole module takes about 3 s

@@ -15,7 +15,11 @@ from sandbox.budcluster.app import DeploymentRequest, deploy_model_result
 from sandbox.budmodel.app import delete_local_model, model_info
 from sandbox.budsim.app import SimulationRequest, cluster_metrics
 from sandbox.common.simulated_models import (
-    download_directory, find_model, model_name, store_download, stored_model,
+    download_directory,
+    find_model,
+    model_name,
+    store_download,
+    stored_model,
 )
 from selftests.sandbox.isolated import redis_url
 

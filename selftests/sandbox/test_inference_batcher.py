@@ -101,4 +101,4 @@ async def test_a_full_buffer_drops_rows_instead_of_growing(monkeypatch, caplog):
         for i in range(3):
             batcher.add("InferenceFact", {"n": i})
     assert "buffer full" in caplog.text
-    assert batcher._pending["InferenceFact"] == [{"n": 0}, {"n": 1}]  # noqa: SLF001
+    assert batcher._pending["InferenceFact"] == [{"n": 0}, {"n": 1}]
