@@ -113,7 +113,17 @@ def validate_mutant(entry: object, root: Path, position: int) -> Mutant:
         found = "is not found" if count == 0 else f"occurs {count} times"
         raise MutantError(f"mutant {name}: its original snippet {found} in {mutant.file} (must be exactly once; "
                           f"the code changed? refresh 'original' from the current file)")
+    if path.suffix == ".py":
+        try:
+            compile(mutated_text(path.read_text(), mutant), mutant.file, "exec")
+        except SyntaxError as exc:
+            raise MutantError(f"mutant {name}: {mutant.file} does not compile once mutated (line {exc.lineno}: "
+                              f"{exc.msg})") from None
     return mutant
+
+
+def mutated_text(text: str, mutant: Mutant) -> str:
+    return text.replace(mutant.original, mutant.replacement, 1)
 
 
 def load_mutants(path: Path, root: Path = ROOT) -> tuple[list[Mutant], list[str]]:
@@ -209,7 +219,7 @@ def apply_mutant(tree: Path, mutant: Mutant) -> None:
     text = path.read_text()
     if text.count(mutant.original) != 1:
         raise MutantError(f"mutant {mutant.id}: its original snippet is not exactly once in the copy of {mutant.file}")
-    path.write_text(text.replace(mutant.original, mutant.replacement))
+    path.write_text(mutated_text(text, mutant))
 
 
 # -- scoring and reporting ------------------------------------------------------------------------------
