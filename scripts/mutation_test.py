@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 import yaml
 
@@ -320,31 +321,58 @@ class SuiteRun:
 
 
 class Workbench:
-    """A work folder holding the copy of the checkout and its state folder; the logs and JUnit reports of every
-    run go to a folder that is kept (default reports/mutation/<id>.log, .xml, .setup.log)."""
+    """A work folder holding the copy of the checkout and each run's state folder; the logs and JUnit reports of
+    every run go to a folder that is kept (default reports/mutation/<id>.log, .xml, .setup.log).
 
-    def __init__(self, root: Path, work: Path, logs: Path, suite_timeout: float):
+    Every run starts from empty stores, so that what one mutant broke cannot spill into the next run: a PostgreSQL
+    database of its own (the checkout's name + ``_mutation``, dropped and created again) and two Redis databases
+    of its own (MUTATION_REDIS_URL, default: the checkout's Redis server, database 8 above the checkout's, and the
+    gateway's two above that), flushed before each run. ClickHouse lives in the run's state folder.
+    """
+
+    def __init__(self, root: Path, work: Path, logs: Path, suite_timeout: float,
+                 environ: dict[str, str] | None = None):
         self.root, self.work, self.logs, self.suite_timeout = root, work, logs, suite_timeout
         self.tree = work / "tree"
         self.state = work / "state"
         self.files = tree_files(root)
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.state.mkdir(parents=True, exist_ok=True)
-        self._share_credentials()
-
-    def _share_credentials(self) -> None:
-        """The checkout's generated credentials, so the copy's sandbox meets the same stores the same way."""
-        checkout_state = Path(os.environ.get("E2E_STATE_DIR") or self.root / ".e2e-state")
-        for name in ("credentials.env", "sandbox/control.env", "sandbox/keycloak.env"):
-            source, target = checkout_state / name, self.state / name
-            if source.is_file() and not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+        self.stores = run_stores(dict(os.environ if environ is None else environ))
 
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("E2E_ROOT", "E2E_DEPLOYMENT_ENV")}
+        env = {k: v for k, v in os.environ.items()
+               if k not in CHECKOUT_ONLY and not (k.startswith("E2E_") and k.endswith("_URL"))}
         env.update(RUN_ENV, E2E_STATE_DIR=str(self.state), PYTHONPYCACHEPREFIX=str(self.work / "pycache"))
+        env.update(self.stores)
         return env
+
+    def reset_stores(self) -> None:
+        """Empty PostgreSQL database and Redis databases for the next run, and a new state folder."""
+        import asyncio
+
+        import asyncpg
+        import redis
+
+        if self.state.exists():
+            shutil.rmtree(self.state)
+        self.state.mkdir(parents=True)
+        address, question, query = self.stores["SANDBOX_POSTGRES_DSN"].partition("?")
+        base, database = address.rsplit("/", 1)
+
+        async def recreate() -> None:
+            connection = await asyncpg.connect(f"{base}/postgres{question}{query}", timeout=10)
+            try:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            finally:
+                await connection.close()
+
+        asyncio.run(recreate())
+        for url in (self.stores["SANDBOX_REDIS_URL"], self.stores["SANDBOX_GATEWAY_REDIS_URL"]):
+            client = redis.Redis.from_url(url, socket_connect_timeout=10)
+            try:
+                client.flushdb()
+            finally:
+                client.close()
 
     def _script(self, name: str, log: Path) -> int:
         with log.open("a") as output:
@@ -354,6 +382,7 @@ class Workbench:
                                   stdin=subprocess.DEVNULL, check=False).returncode
 
     def prepare(self, mutant: Mutant | None) -> None:
+        self.reset_stores()
         copy_tree(self.root, self.tree, self.files)
         if mutant is not None:
             apply_mutant(self.tree, mutant)
@@ -384,9 +413,36 @@ class Workbench:
                 timed_out = True
                 os.killpg(process.pid, signal.SIGKILL)
                 returncode = process.wait()
+            except BaseException:  # interrupted: the suite (its own session) must not outlive the gate
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise
         failed, passed = read_junit(report) if report.exists() else ([], 0)
         leaked = LEAK_MARKER in log.read_text(errors="replace")
         return SuiteRun(returncode, failed, passed, leaked, timed_out, time.monotonic() - started, log)
+
+
+# What a run must not inherit from the checkout's environment: the deployment it points the suite at.
+CHECKOUT_ONLY = ("E2E_ROOT", "E2E_DEPLOYMENT", "E2E_PROFILE", "E2E_POSTGRES_DSN")
+MUTATION_DATABASE_SUFFIX = "_mutation"
+MUTATION_REDIS_OFFSET = 8
+
+
+def run_stores(environ: dict[str, str]) -> dict[str, str]:
+    """The stores the runs use (SANDBOX_* settings), apart from the checkout's own."""
+    dsn = environ.get("SANDBOX_POSTGRES_DSN") or "postgresql://postgres@127.0.0.1:5432/bud_e2e_sandbox"
+    address, question, query = dsn.partition("?")
+    base, _, database = address.rpartition("/")
+    redis_url = environ.get("MUTATION_REDIS_URL")
+    if not redis_url:
+        checkout = urlparse(environ.get("SANDBOX_REDIS_URL") or "redis://127.0.0.1:6379/0")
+        number = int(checkout.path.lstrip("/") or 0) + MUTATION_REDIS_OFFSET
+        redis_url = urlunparse(checkout._replace(path=f"/{number}"))
+    parsed = urlparse(redis_url)
+    gateway = urlunparse(parsed._replace(path=f"/{int(parsed.path.lstrip('/') or 0) + 2}"))
+    return {"SANDBOX_POSTGRES_DSN": f"{base}/{database}{MUTATION_DATABASE_SUFFIX}{question}{query}",
+            "SANDBOX_REDIS_URL": redis_url,
+            "SANDBOX_GATEWAY_REDIS_URL": gateway}
 
 
 def judge_run(mutant: Mutant, run: SuiteRun) -> Result:
@@ -483,7 +539,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        mutants, errors = load_mutants(options.mutants)
+        mutants, errors = load_mutants(options.mutants, ROOT)
         for line in errors:
             print(f"ERROR: {line}", file=sys.stderr)
         if errors:
