@@ -336,6 +336,9 @@ class Workbench:
         self.tree = work / "tree"
         self.state = work / "state"
         self.files = tree_files(root)
+        # the checkout as it was when the gate started: edits made while it runs do not reach later runs
+        self.pristine = work / "pristine"
+        copy_tree(root, self.pristine, self.files)
         self.logs.mkdir(parents=True, exist_ok=True)
         self.stores = run_stores(dict(os.environ if environ is None else environ))
 
@@ -383,7 +386,7 @@ class Workbench:
 
     def prepare(self, mutant: Mutant | None) -> None:
         self.reset_stores()
-        copy_tree(self.root, self.tree, self.files)
+        copy_tree(self.pristine, self.tree, self.files)
         if mutant is not None:
             apply_mutant(self.tree, mutant)
 

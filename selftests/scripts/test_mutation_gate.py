@@ -323,3 +323,13 @@ def test_a_run_does_not_inherit_the_checkouts_deployment(tree, tmp_path, monkeyp
     assert (env["E2E_CONTRACT_STRICT"], env["E2E_SKIP_LEAK_CHECK"]) == ("1", "0")
     assert env["E2E_STATE_DIR"] == str(tmp_path / "work" / "state")
     assert env["SANDBOX_POSTGRES_DSN"] == "postgresql://postgres@127.0.0.1:5432/db_mutation"
+
+
+def test_every_run_copies_the_checkout_as_it_was_when_the_gate_started(tree, tmp_path, monkeypatch):
+    bench = gate.Workbench(tree, tmp_path / "work", tmp_path / "logs", 60, environ={})
+    monkeypatch.setattr(bench, "reset_stores", lambda: None)
+    (tree / "sandbox" / "routes.py").write_text("EDITED = True\n")  # an edit while the gate runs
+    bench.prepare(gate.Mutant(**mutant_entry()))
+    assert (bench.tree / "sandbox" / "routes.py").read_text() == ROUTES.replace('"deleted"', '"gone"')
+    bench.prepare(None)
+    assert (bench.tree / "sandbox" / "routes.py").read_text() == ROUTES
