@@ -402,8 +402,10 @@ class Workbench:
         report = self.logs / f"{label}.xml"
         log = self.logs / f"{label}.log"
         report.unlink(missing_ok=True)
+        # option=value, and the rootdir named: pytest takes an existing path among separate option values for the
+        # place to look for its configuration, and would run from the checkout instead of the copy
         command = [str(self.tree / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                   "-rfE", "--junitxml", str(report), "--html", str(report.with_suffix(".html")),
+                   f"--rootdir={self.tree}", "-rfE", f"--junitxml={report}", f"--html={report.with_suffix('.html')}",
                    *SUITE_SELECTION, *extra]
         started = time.monotonic()
         timed_out = False

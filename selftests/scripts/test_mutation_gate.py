@@ -333,3 +333,30 @@ def test_every_run_copies_the_checkout_as_it_was_when_the_gate_started(tree, tmp
     assert (bench.tree / "sandbox" / "routes.py").read_text() == ROUTES.replace('"deleted"', '"gone"')
     bench.prepare(None)
     assert (bench.tree / "sandbox" / "routes.py").read_text() == ROUTES
+
+
+def test_the_suite_runs_in_the_copy_whatever_exists_at_the_report_paths(tree, tmp_path, monkeypatch):
+    """Report paths go as option=value and the rootdir is the copy's: pytest would otherwise take an existing report
+    path for where to look for its configuration and run the checkout's suite."""
+    bench = gate.Workbench(tree, tmp_path / "work", tmp_path / "logs", 60, environ={})
+    (tmp_path / "logs" / "auth-1.html").write_text("an earlier run's report")
+    seen = {}
+
+    class FakePytest:
+        pid = 0
+
+        def __init__(self, command, cwd, **_):
+            seen.update(command=command, cwd=cwd)
+            (tmp_path / "logs" / "auth-1.xml").write_text('<testsuites><testsuite><testcase classname="flows.a" '
+                                                          'name="test_ok"/></testsuite></testsuites>')
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(gate.subprocess, "Popen", FakePytest)
+    run = bench.run_suite("auth-1", ["--maxfail", "3"])
+    assert (run.returncode, run.failed, run.passed, run.leaked) == (0, [], 1, False)
+    assert seen["cwd"] == bench.tree
+    assert f"--rootdir={bench.tree}" in seen["command"]
+    assert f"--junitxml={tmp_path / 'logs' / 'auth-1.xml'}" in seen["command"]
+    assert not any(Path(arg).exists() for arg in seen["command"][1:] if not arg.startswith("-"))
