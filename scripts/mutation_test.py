@@ -349,6 +349,11 @@ class Workbench:
         env.update(self.stores)
         return env
 
+    def release(self) -> None:
+        """Leave no store of the runs behind: the database dropped, the Redis databases flushed."""
+        self.reset_stores()
+        shutil.rmtree(self.state, ignore_errors=True)
+
     def reset_stores(self) -> None:
         """Empty PostgreSQL database and Redis databases for the next run, and a new state folder."""
         import asyncio
@@ -566,10 +571,13 @@ def main(argv: Sequence[str] | None = None) -> int:
           + ("" if full_set else " (a partial run: the score is reported, not gated)"))
     started = time.monotonic()
     work = options.work_dir or Path(tempfile.mkdtemp(prefix="bud-e2e-mutation-"))
+    bench = None
     try:
         bench = Workbench(ROOT, work, options.logs, options.suite_timeout)
         baseline, results, not_run = run_gate(chosen, bench, options.time_budget)
     finally:
+        if bench is not None:
+            bench.release()
         if options.work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
     full_set = full_set and not not_run
