@@ -15,13 +15,13 @@ import os
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.common.faults import KNOWN_FAULTS, FaultSwitch, parse_fault_list
 from sandbox.common.stores import redis_client
 from sandbox.settings import SUITE_ROOT, get_settings
+from scripts.junit_results import read_junit
 
 DEFAULT_SELECTION = ["-m", "priority_p0 or priority_p1", "-n", "2"]
 # Faults only the performance tests can notice; those measure only in serial runs.
@@ -54,18 +54,6 @@ async def switch_faults(names: list[str]) -> None:
         await FaultSwitch(store).set(names)
     finally:
         await store.aclose()
-
-
-def read_junit(path: Path) -> tuple[list[str], int]:
-    """(failed or errored test ids, passed count) from a JUnit XML report."""
-    failed, passed = [], 0
-    for case in ET.parse(path).getroot().iter("testcase"):
-        test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed.append(test_id)
-        elif case.find("skipped") is None:
-            passed += 1
-    return failed, passed
 
 
 def run_suite(fault: str, junit_dir: Path, pytest_args: list[str], label: str | None = None) -> Outcome:

@@ -10,4 +10,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 case "${1:-}" in -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ -n "$(e2e_current_deployment)" ] || e2e_die "no deployment is running: start one with ./scripts/setup.sh"
 cd "$E2E_ROOT"
-exec "$(e2e_python)" scripts/flake_gate.py "$@"
+exec "$(e2e_python)" -m scripts.flake_gate "$@"

@@ -1,6 +1,6 @@
 """Run a tier K times and report every test whose outcome changed between runs.
 
-    python scripts/flake_gate.py K [-- PYTEST_ARGS...]     (default selection: -m priority_p0)
+    python -m scripts.flake_gate K [-- PYTEST_ARGS...]     (default selection: -m priority_p0)
 
 Exits 1 when any test flipped (passed in one run, failed or errored in another),
 when a run collected different tests, or when every run failed the same test
@@ -12,25 +12,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
+from scripts.junit_results import outcomes
+
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports" / "flake-gate"
-
-
-def outcomes(report: Path) -> dict[str, str]:
-    result = {}
-    for case in ET.parse(report).getroot().iter("testcase"):
-        test_id = f"{case.get('classname')}::{case.get('name')}"
-        if case.find("failure") is not None or case.find("error") is not None:
-            result[test_id] = "failed"
-        elif case.find("skipped") is not None:
-            result[test_id] = "skipped"
-        else:
-            result[test_id] = "passed"
-    return result
 
 
 def main(argv: list[str]) -> int:
