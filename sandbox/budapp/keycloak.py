@@ -100,9 +100,6 @@ class KeycloakStandIn:
         async with self.pool.acquire() as connection:
             return await self.create_user(connection, email, password)
 
-    async def delete_user(self, auth_id: UUID) -> None:
-        await self.pool.execute("DELETE FROM keycloak.user_entity WHERE id = $1", auth_id)
-
     async def authenticate(self, email: str, password: str) -> UUID:
         record = await self.pool.fetchrow(
             "SELECT id, password_hash, enabled FROM keycloak.user_entity WHERE email = lower($1)", email

@@ -81,6 +81,6 @@ async def delete_user(user_id: UUID, request: Request, caller: dict[str, Any] = 
         return error_response(404, "User not found")
     if user["is_superuser"]:
         return error_response(400, "Cannot delete superuser")
+    # budapp only marks the user deleted: the identity provider keeps the account, login refuses it
     await state.users.update(user_id, status="deleted")
-    await state.keycloak.delete_user(user["auth_id"])
     return success("info", "User deleted successfully")
