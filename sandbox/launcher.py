@@ -46,6 +46,9 @@ class Service:
     # stand-ins it depends on, from its checkout, and is given longer to become healthy
     real: bool = False
     cwd: Path = SUITE_ROOT
+    # the state-store key the service writes once it has registered with its sidecar (budmicroframe's
+    # register_service): until then budapp has no state store and skips, e.g., blacklisting tokens at logout
+    registered_as: str = ""
     # store: others write to it while starting (budmetrics and the gateway create their ClickHouse schema),
     # so it is healthy before they are spawned
     store: bool = False
@@ -69,7 +72,7 @@ def budapp_service(settings: SandboxSettings) -> Service:
         from sandbox import source_mode
 
         return Service("budapp", source_mode.command(settings), "/health", real=True,
-                       cwd=source_mode.service_dir(settings))
+                       cwd=source_mode.service_dir(settings), registered_as=source_mode.REGISTRATION_KEY)
     return Service("budapp", uvicorn("sandbox.budapp.app", settings, "budapp", settings.budapp_workers), "/health")
 
 
@@ -212,9 +215,32 @@ def running_pid(settings: SandboxSettings, service: Service) -> int | None:
 
 async def healthy(client: httpx.AsyncClient, settings: SandboxSettings, service: Service) -> bool:
     try:
-        return (await client.get(service.url(settings) + service.health_path, timeout=2)).status_code < 300
+        if (await client.get(service.url(settings) + service.health_path, timeout=2)).status_code >= 300:
+            return False
     except httpx.HTTPError:
         return False
+    return not service.registered_as or await registered(settings, service.registered_as)
+
+
+async def registered(settings: SandboxSettings, key: str) -> bool:
+    from sandbox.common.stores import redis_client
+
+    store = redis_client(settings.redis_url)
+    try:
+        return bool(await store.exists(key))
+    finally:
+        await store.aclose()
+
+
+async def forget_registration(settings: SandboxSettings, key: str) -> None:
+    """A registration left by an earlier start must not count as this one's."""
+    from sandbox.common.stores import redis_client
+
+    store = redis_client(settings.redis_url)
+    try:
+        await store.delete(key)
+    finally:
+        await store.aclose()
 
 
 async def wait_healthy(settings: SandboxSettings, pending: list[Service]) -> None:
@@ -335,6 +361,8 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
     missing = [s for s in everything if running_pid(settings, s) is None]
     for phase in start_phases(missing):
         for service in phase:
+            if service.registered_as:
+                asyncio.run(forget_registration(settings, service.registered_as))
             spawn(settings, service, real_environment(settings, env, generated) if service.real else env)
         asyncio.run(wait_healthy(settings, phase))
     asyncio.run(apply_faults(settings, parse_fault_list(faults if faults is not None else settings.faults)))
@@ -359,20 +387,36 @@ def missing_services_all(settings: SandboxSettings) -> bool:
 
 
 async def forget_budapp_state_without_its_keys(settings: SandboxSettings) -> None:
-    """budapp stores secrets encrypted with the keys under this state folder; when those keys are new (a fresh
-    clone, a removed .e2e-state), a database and Keycloak realm left by an earlier state folder cannot be read:
-    start both afresh."""
+    """budapp stores secrets encrypted with the keys under this state folder. A database (and Keycloak realm) made
+    with other keys — a fresh clone, a removed .e2e-state, another checkout sharing the database — cannot be read:
+    start both afresh. The database carries the fingerprint of the keys it was made with as its comment."""
     import asyncpg
 
     from sandbox import source_mode
 
-    if (source_mode.state_dir(settings) / "keys" / "secrets.env").is_file():
-        return
     database = urlparse(source_mode.database_dsn(settings)).path.lstrip("/")
     connection = await asyncpg.connect(settings.postgres_dsn, timeout=5)
     try:
+        made_with = await connection.fetchval(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", database)
+        if made_with is not None and made_with == source_mode.keys_fingerprint(settings):
+            return
         await connection.execute("DROP TABLE IF EXISTS keycloak.kc_realm, keycloak.kc_object")
         await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def mark_budapp_database(settings: SandboxSettings) -> None:
+    import asyncpg
+
+    from sandbox import source_mode
+
+    database = urlparse(source_mode.database_dsn(settings)).path.lstrip("/")
+    connection = await asyncpg.connect(settings.postgres_dsn, timeout=5)
+    try:
+        fingerprint = source_mode.keys_fingerprint(settings).replace("'", "")
+        await connection.execute(f"COMMENT ON DATABASE \"{database}\" IS '{fingerprint}'")
     finally:
         await connection.close()
 
@@ -384,6 +428,7 @@ def real_environment(settings: SandboxSettings, env: dict[str, str], generated: 
     asyncio.run(create_database(settings, source_mode.database_dsn(settings)))
     budapp_env = source_mode.environment(settings, env, generated.email, generated.password,
                                          generated.keycloak_password, app_api_token=generated.app_api_token)
+    asyncio.run(mark_budapp_database(settings))
     source_mode.migrate(settings, budapp_env, settings.sandbox_dir / "logs" / "budapp-migrate.log")
     return budapp_env
 

@@ -18,6 +18,8 @@ from urllib.parse import urlparse, urlunparse
 from sandbox.settings import SandboxSettings
 
 BUDAPP_APP_ID = "budapp"
+# where budmicroframe's register_service leaves budapp's service info in the sidecar's state store
+REGISTRATION_KEY = f"{BUDAPP_APP_ID}||__metadata__{BUDAPP_APP_ID}"
 # app ids budapp invokes through Dapr; the sidecar routes each to its stand-in
 APP_IDS = {"BUD_CLUSTER_APP_ID": "budcluster", "BUD_MODEL_APP_ID": "budmodel", "BUD_SIMULATOR_APP_ID": "budsim",
            "BUD_METRICS_APP_ID": "budmetrics", "BUDMETRICS_APP_ID": "budmetrics", "BUD_NOTIFY_APP_ID": "budnotify",
@@ -53,6 +55,14 @@ def checkout_commit(source: Path) -> str:
     dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True, timeout=10).stdout.strip()
     return result.stdout.strip() + ("+local changes" if dirty else "")
+
+
+def keys_fingerprint(settings: SandboxSettings) -> str:
+    """Names the keys of this state folder without revealing them ("" when there are none yet)."""
+    import hashlib
+
+    secret = state_dir(settings) / "keys" / "secrets.env"
+    return "e2e-keys:" + hashlib.sha256(secret.read_bytes()).hexdigest()[:16] if secret.is_file() else ""
 
 
 def ensure_keys(settings: SandboxSettings) -> dict[str, str]:
