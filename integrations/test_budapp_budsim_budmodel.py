@@ -45,7 +45,9 @@ async def test_budsim_recommends_the_cluster_budcluster_registered(
                                              deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
     clusters = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], test_cluster["id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
-    assert mine is not None, f"budsim did not recommend the available cluster {test_cluster['name']}"
+    assert mine is not None, (f"budsim did not recommend the available cluster {test_cluster['name']}; budapp listed "
+                              f"{len(clusters)} other(s) (it shows budsim's best 20 only: are clusters of earlier "
+                              f"runs still registered in budcluster?)")
     assert mine["cluster_id"] == test_cluster["cluster_id"]
     nodes = assert_status(await budcluster_client.get(f"/cluster/{mine['cluster_id']}/nodes"), 200)
     assert len(nodes["param"]["nodes"]) == test_cluster["total_nodes"]
