@@ -15,6 +15,7 @@ from helpers.masking import mask_text
 from helpers.waiting import WaitEvent
 
 MAX_EXCHANGES = 12
+CHART_SERVICES = ("budapp", "budcluster", "budsim", "budmodel", "budmetrics", "budgateway")
 MAX_LOG_LINES = 40
 _waits: dict[str, tuple[float, str]] = {}
 _lock = threading.Lock()
@@ -84,7 +85,9 @@ class ServiceLogs:
         elif self.deployment in ("k3d", "kind", "existing") and shutil.which("kubectl"):
             namespace = env.get("E2E_KUBE_NAMESPACE", "bud-e2e")
             release = env.get("E2E_HELM_RELEASE", "bud-e2e")
-            command = ["kubectl", "-n", namespace, "logs", "-l", f"app.kubernetes.io/instance={release}",
+            # the chart labels each bud pod only with app=<release>-<service> (no app.kubernetes.io/* labels)
+            pods = ",".join(f"{release}-{service}" for service in CHART_SERVICES)
+            command = ["kubectl", "-n", namespace, "logs", "-l", f"app in ({pods})",
                        "--all-containers", "--prefix", f"--since={seconds}s", "--tail=100"]
             if env.get("E2E_KUBE_CONTEXT"):
                 command[1:1] = ["--context", env["E2E_KUBE_CONTEXT"]]

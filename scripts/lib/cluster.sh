@@ -174,6 +174,18 @@ cluster_admin_password() {
     printf '%s' "$password"
 }
 
+# cluster_fernet_key_hex -- a fresh AES_KEY_HEX: budapp hands bytes.fromhex(AES_KEY_HEX) to Fernet, so it is
+# the hex of a Fernet key (32 random bytes, URL-safe base64: 44 characters, 88 hex digits).
+cluster_fernet_key_hex() {
+    local key hex="" digit i
+    key=$(openssl rand 32 | openssl base64 -A | tr '+/' '-_')
+    for ((i = 0; i < ${#key}; i++)); do
+        printf -v digit '%02x' "'${key:i:1}"
+        hex+="$digit"
+    done
+    printf '%s' "$hex"
+}
+
 # cluster_ensure_secrets DIR -- random tokens and RSA keys for one deployment, made
 # once and kept in DIR (mode 700) so that a re-run keeps what the data was encrypted with.
 cluster_ensure_secrets() {
@@ -185,7 +197,7 @@ cluster_ensure_secrets() {
             {
                 echo "PRIVATE_KEY_PASSWORD=$(openssl rand -hex 16)"
                 echo "JWT_SECRET_KEY=$(openssl rand -hex 32)"
-                echo "AES_KEY_HEX=$(openssl rand -hex 32)"
+                echo "AES_KEY_HEX=$(cluster_fernet_key_hex)"
                 echo "DAPR_SYMMETRIC_KEY=$(openssl rand -hex 16)"
                 echo "APP_API_TOKEN=$(openssl rand -hex 16)"
             } >"$dir/secrets.env"
@@ -533,6 +545,54 @@ cluster_wait_healthy() {
     cluster_wait_http keycloak "$(cluster_local_url keycloak)/realms/master" "$timeout"
 }
 
+# The local cluster as a test cluster budcluster onboards: budcluster runs its playbooks from inside its pod,
+# where the host kubeconfig's 127.0.0.1/0.0.0.0 server is unreachable. A ServiceAccount with cluster-admin
+# (the playbooks create namespaces, CRDs and cluster-wide roles) and a kubeconfig naming the in-cluster API
+# server, written to $E2E_STATE_DIR/<mode>/onboarding-kubeconfig.yaml and recorded as E2E_CLUSTER_KUBECONFIG.
+ONBOARDING_ACCOUNT=bud-e2e-onboarding
+ONBOARDING_SERVER=https://kubernetes.default.svc
+
+# cluster_write_onboarding_kubeconfig FILE
+cluster_write_onboarding_kubeconfig() {
+    local file="$1" ca token manifest
+    # rendered, then applied: a re-run finds both there already
+    if ! manifest=$(kube -n "$K8S_NAMESPACE" create serviceaccount "$ONBOARDING_ACCOUNT" --dry-run=client -o yaml) \
+        || ! kube apply -f - <<<"$manifest" >/dev/null; then
+        e2e_die "could not create the ServiceAccount $ONBOARDING_ACCOUNT in $K8S_NAMESPACE"
+    fi
+    if ! manifest=$(kube create clusterrolebinding "$ONBOARDING_ACCOUNT-$K8S_NAMESPACE" --clusterrole=cluster-admin \
+        --serviceaccount="$K8S_NAMESPACE:$ONBOARDING_ACCOUNT" --dry-run=client -o yaml) \
+        || ! kube apply -f - <<<"$manifest" >/dev/null; then
+        e2e_die "could not bind cluster-admin to $ONBOARDING_ACCOUNT"
+    fi
+    token=$(kube -n "$K8S_NAMESPACE" create token "$ONBOARDING_ACCOUNT" --duration=48h) \
+        || e2e_die "could not make a token for $ONBOARDING_ACCOUNT (kubectl create token needs Kubernetes 1.24+)"
+    ca=$(kube config view --raw --minify -o 'jsonpath={.clusters[0].cluster.certificate-authority-data}')
+    [ -n "$ca" ] || e2e_die "context $KUBE_CONTEXT has no certificate-authority-data to give budcluster"
+    (
+        umask 077
+        cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: $CLUSTER_NAME
+    cluster:
+      server: $ONBOARDING_SERVER
+      certificate-authority-data: $ca
+users:
+  - name: $ONBOARDING_ACCOUNT
+    user:
+      token: $token
+contexts:
+  - name: $CLUSTER_NAME
+    context:
+      cluster: $CLUSTER_NAME
+      user: $ONBOARDING_ACCOUNT
+current-context: $CLUSTER_NAME
+EOF
+    )
+}
+
 # cluster_write_kubernetes_env MODE -- deployment.env and credentials.env for a
 # Kubernetes deployment reached through the port-forwards.
 cluster_write_kubernetes_env() {
@@ -555,7 +615,8 @@ cluster_write_kubernetes_env() {
         "E2E_CLICKHOUSE_URL=$(cluster_local_url clickhouse)" \
         "E2E_KUBE_CONTEXT=$KUBE_CONTEXT" \
         "E2E_KUBE_NAMESPACE=$K8S_NAMESPACE" \
-        "E2E_HELM_RELEASE=$HELM_RELEASE"
+        "E2E_HELM_RELEASE=$HELM_RELEASE" \
+        ${ONBOARDING_KUBECONFIG:+"E2E_CLUSTER_KUBECONFIG=$ONBOARDING_KUBECONFIG"}
     # The chart's local-only store passwords (config/values.e2e.yaml).
     cluster_write_credentials_env "$mode" \
         "E2E_POSTGRES_DSN=postgresql://budapp:budapp@127.0.0.1:$pg/budapp" \
@@ -580,6 +641,11 @@ cluster_teardown_release() {
     else
         e2e_log "Helm release $HELM_RELEASE is not installed in $K8S_NAMESPACE"
     fi
+    if [ "${CREATED_ONBOARDING:-false}" = true ]; then
+        # cluster-scoped, so it outlives the namespace
+        e2e_log "deleting cluster role binding $ONBOARDING_ACCOUNT-$K8S_NAMESPACE (created by setup)"
+        kube delete clusterrolebinding "$ONBOARDING_ACCOUNT-$K8S_NAMESPACE" --ignore-not-found >&2
+    fi
     if [ "${CREATED_NAMESPACE:-false}" = true ]; then
         e2e_log "deleting namespace $K8S_NAMESPACE (created by setup)"
         kube delete namespace "$K8S_NAMESPACE" --ignore-not-found --timeout="$(cluster_rollout_timeout)s" >&2
@@ -596,7 +662,7 @@ cluster_record_state() {
     cluster_save_state "$1" "CLUSTER_NAME=${CLUSTER_NAME:-}" "KUBE_CONTEXT=$KUBE_CONTEXT" \
         "K8S_NAMESPACE=$K8S_NAMESPACE" "HELM_RELEASE=$HELM_RELEASE" \
         "CREATED_CLUSTER=${CREATED_CLUSTER:-false}" "CREATED_NAMESPACE=${CREATED_NAMESPACE:-false}" \
-        "INSTALLED_DAPR=${INSTALLED_DAPR:-false}"
+        "INSTALLED_DAPR=${INSTALLED_DAPR:-false}" "CREATED_ONBOARDING=${CREATED_ONBOARDING:-false}"
 }
 
 # cluster_load_recorded MODE -- the flags of an earlier setup of MODE (so that a
@@ -605,9 +671,11 @@ cluster_load_recorded() {
     CREATED_CLUSTER=$(cluster_state_get "$1" CREATED_CLUSTER)
     CREATED_NAMESPACE=$(cluster_state_get "$1" CREATED_NAMESPACE)
     INSTALLED_DAPR=$(cluster_state_get "$1" INSTALLED_DAPR)
+    CREATED_ONBOARDING=$(cluster_state_get "$1" CREATED_ONBOARDING)
     CREATED_CLUSTER=${CREATED_CLUSTER:-false}
     CREATED_NAMESPACE=${CREATED_NAMESPACE:-false}
     INSTALLED_DAPR=${INSTALLED_DAPR:-false}
+    CREATED_ONBOARDING=${CREATED_ONBOARDING:-false}
 }
 
 # cluster_deploy MODE -- everything after the cluster exists: namespace, Dapr, the
@@ -636,6 +704,13 @@ cluster_deploy() {
     cluster_start_port_forwards
     cluster_step "waiting for each service to answer"
     cluster_wait_healthy
+    if [ "$mode" = k3d ] || [ "$mode" = kind ]; then
+        ONBOARDING_KUBECONFIG="$work/onboarding-kubeconfig.yaml"
+        cluster_step "a kubeconfig budcluster can onboard this cluster with ($ONBOARDING_KUBECONFIG)"
+        CREATED_ONBOARDING=true
+        cluster_record_state "$mode"
+        cluster_write_onboarding_kubeconfig "$ONBOARDING_KUBECONFIG"
+    fi
     cluster_write_kubernetes_env "$mode"
     cluster_print_summary "$mode"
 }

@@ -323,7 +323,27 @@ def kubernetes_deploy_calls(env: ScriptEnv, context: str, mode: str, *, namespac
     calls += chart_calls(env, context, mode, namespace)
     calls += readiness_calls(context, namespace)
     calls += health_calls(env)
+    if mode in LOCAL_CLUSTER_MODES:
+        calls += onboarding_calls(context, namespace)
     return calls
+
+
+# the set-ups that make the cluster they deploy to, and so a kubeconfig budcluster can onboard it with
+LOCAL_CLUSTER_MODES = ("k3d", "kind")
+ONBOARDING_ACCOUNT = "bud-e2e-onboarding"
+
+
+def onboarding_calls(context: str, namespace: str = "bud-e2e") -> list[str]:
+    kubectl = f"kubectl --context {context}"
+    return [
+        f"{kubectl} -n {namespace} create serviceaccount {ONBOARDING_ACCOUNT} --dry-run=client -o yaml",
+        f"{kubectl} apply -f -",
+        f"{kubectl} create clusterrolebinding {ONBOARDING_ACCOUNT}-{namespace} --clusterrole=cluster-admin "
+        f"--serviceaccount={namespace}:{ONBOARDING_ACCOUNT} --dry-run=client -o yaml",
+        f"{kubectl} apply -f -",
+        f"{kubectl} -n {namespace} create token {ONBOARDING_ACCOUNT} --duration=48h",
+        f"{kubectl} config view --raw --minify -o jsonpath={{.clusters[0].cluster.certificate-authority-data}}",
+    ]
 
 
 def expected_deployment_env(env: ScriptEnv, mode: str, context: str, namespace: str = "bud-e2e") -> dict:
@@ -346,6 +366,8 @@ def expected_deployment_env(env: ScriptEnv, mode: str, context: str, namespace: 
         "E2E_KUBE_CONTEXT": context,
         "E2E_KUBE_NAMESPACE": namespace,
         "E2E_HELM_RELEASE": "bud-e2e",
+        **({"E2E_CLUSTER_KUBECONFIG": str(env.state / mode / "onboarding-kubeconfig.yaml")}
+           if mode in LOCAL_CLUSTER_MODES else {}),
     }
 
 

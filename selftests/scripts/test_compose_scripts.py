@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
 from selftests.scripts.script_harness import (
@@ -98,7 +99,9 @@ def test_setup_builds_starts_waits_and_records_the_urls(script_env):
     assert "PRIVATE KEY" in (crypto / "rsa-private-key.pem").read_text()
     assert len((crypto / "symmetric-key-256").read_text()) == 32
     assert re.fullmatch(r"[0-9a-f]{64}", seen["E2E_JWT_SECRET_KEY"])
-    assert re.fullmatch(r"[0-9a-f]{64}", seen["E2E_AES_KEY_HEX"])
+    assert re.fullmatch(r"[0-9a-f]{88}", seen["E2E_AES_KEY_HEX"])
+    Fernet(bytes.fromhex(seen["E2E_AES_KEY_HEX"]))  # what budapp does with it
+    assert re.fullmatch(r"[0-9a-f]{32}", seen["E2E_APP_API_TOKEN"])
 
 
 def test_skip_build_builds_nothing(script_env):
@@ -166,15 +169,15 @@ def test_every_service_has_a_health_check(compose):
     for name, service in services.items():
         if health_test(service):
             continue
-        # Dapr's images have no shell to run a check in: whoever depends on them checks them.
-        assert service["image"].startswith("daprio/"), f"{name} has no health check"
+        # Dapr's and the collector's images have no shell to run a check in: whoever depends on them checks them.
+        assert service["image"].startswith(("daprio/", "otel/")), f"{name} has no health check"
         if service.get("network_mode", "").startswith("service:"):
             app = service["network_mode"].split(":", 1)[1]
             assert "localhost:3500/v1.0/healthz" in health_test(services[app]), \
                 f"{app}'s health check does not cover its sidecar {name}"
         else:
             checks = " ".join(health_test(s) for s in services.values())
-            assert f"{name}:8080/healthz" in checks, f"nothing checks {name}'s health"
+            assert f"{name}:8080/healthz" in checks or f"{name}:13133/" in checks, f"nothing checks {name}'s health"
 
 
 def test_ports_are_published_on_loopback_only(compose):

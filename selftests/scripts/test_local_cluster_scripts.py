@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 from selftests.scripts.script_harness import (
     ADMIN_PASSWORD,
@@ -110,6 +111,18 @@ def test_fresh_setup_creates_builds_loads_installs_and_waits_in_order(deployed):
                                   "release-dapr", "release-bud-e2e"}
 
 
+def test_setup_writes_a_kubeconfig_budcluster_reaches_the_cluster_with_from_inside(deployed):
+    mode, script_env, _ = deployed
+    path = script_env.state / mode.name / "onboarding-kubeconfig.yaml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    kubeconfig = yaml.safe_load(path.read_text())
+    assert kubeconfig["clusters"] == [{"name": "bud-e2e", "cluster": {
+        "server": "https://kubernetes.default.svc", "certificate-authority-data": "RkFLRS1DQQ=="}}]
+    assert kubeconfig["users"] == [{"name": "bud-e2e-onboarding", "user": {"token": "fake-token-of-bud-e2e-onboarding"}}]
+    assert kubeconfig["current-context"] == "bud-e2e"
+    assert kubeconfig["contexts"] == [{"name": "bud-e2e", "context": {"cluster": "bud-e2e", "user": "bud-e2e-onboarding"}}]
+
+
 def test_setup_records_the_deployment_for_the_suite_without_secrets(deployed):
     mode, script_env, result = deployed
 
@@ -140,7 +153,7 @@ def test_generated_helm_values_hold_images_password_and_keys(deployed):
         assert services[svc]["image"] == f"budstudio/{svc}:e2e-local"
     assert services["budapp"]["env"]["SUPER_USER_PASSWORD"] == ADMIN_PASSWORD
     assert len(services["budapp"]["env"]["JWT_SECRET_KEY"]) == 64
-    assert bytes.fromhex(services["budapp"]["env"]["AES_KEY_HEX"])
+    Fernet(bytes.fromhex(services["budapp"]["env"]["AES_KEY_HEX"]))  # what budapp does with it
     assert "BEGIN ENCRYPTED PRIVATE KEY" in services["rsaKeys"]["privateKey"]
     assert "BEGIN PUBLIC KEY" in services["rsaKeys"]["publicKey"]
     assert "BEGIN PRIVATE KEY" in values["daprExtra"]["crypto"]["asymmetricKey"]
@@ -255,6 +268,7 @@ def test_teardown_of_a_cluster_that_existed_before_removes_only_what_setup_added
         mode.exists_call(),
         f"helm --kube-context {context} status bud-e2e -n bud-e2e",
         f"helm --kube-context {context} uninstall bud-e2e -n bud-e2e --wait",
+        f"kubectl --context {context} delete clusterrolebinding bud-e2e-onboarding-bud-e2e --ignore-not-found",
         f"kubectl --context {context} delete namespace bud-e2e --ignore-not-found --timeout=600s",
         f"helm --kube-context {context} uninstall dapr -n dapr-system --wait",
         f"kubectl --context {context} delete namespace dapr-system --ignore-not-found --timeout=600s",
