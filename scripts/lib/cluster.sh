@@ -10,7 +10,7 @@
 #   E2E_IMAGE_TAG          image tag (default: e2e-local)
 #   E2E_NAMESPACE          Kubernetes namespace (default: bud-e2e)
 #   E2E_HELM_RELEASE       Helm release name (default: bud-e2e)
-#   E2E_DAPR_VERSION       Dapr Helm chart version installed when Dapr is missing (default: 1.14.4)
+#   E2E_DAPR_VERSION       Dapr Helm chart version installed when Dapr is missing (default: 1.15.8, as bud-runtime's infra/helm/dapr pins)
 #   E2E_HELM_TIMEOUT       helm --timeout for the bud chart (default: 20m)
 #   E2E_ROLLOUT_TIMEOUT    seconds for each rollout/pod readiness wait (default: 600)
 #   E2E_HEALTH_TIMEOUT     seconds for each service's /health wait (default: 300)
@@ -376,7 +376,7 @@ cluster_ensure_namespace() {
 # cluster_install_dapr -- install Dapr (Helm chart dapr/dapr into dapr-system) unless
 # its CRDs are there, then wait for it. INSTALLED_DAPR becomes true when setup installed it.
 cluster_install_dapr() {
-    local version="${E2E_DAPR_VERSION:-1.14.4}" timeout workload
+    local version="${E2E_DAPR_VERSION:-1.15.8}" timeout workload
     timeout=$(cluster_rollout_timeout)
     if kube get crd components.dapr.io >/dev/null 2>&1; then
         e2e_log "Dapr is already installed in $KUBE_CONTEXT; leaving it as it is"

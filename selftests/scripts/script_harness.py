@@ -264,7 +264,7 @@ def dapr_install_calls(context: str) -> list[str]:
     return [
         "helm repo add dapr https://dapr.github.io/helm-charts/ --force-update",
         "helm repo update dapr",
-        f"helm --kube-context {context} upgrade --install dapr dapr/dapr --version 1.14.4 "
+        f"helm --kube-context {context} upgrade --install dapr dapr/dapr --version 1.15.8 "
         "--namespace dapr-system --create-namespace --set global.ha.enabled=false --wait --timeout 600s",
     ]
 
