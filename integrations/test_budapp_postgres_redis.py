@@ -1,11 +1,13 @@
 """budapp's API against its stores: PostgreSQL rows and the Redis gateway cache."""
 
+import asyncio
 import json
 import uuid
 
 import pytest
 
 from helpers.assertions import assert_status
+from helpers.masking import register_secret
 from helpers.models import enabled_capabilities, gateway_model_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -42,3 +44,32 @@ async def test_running_endpoint_has_a_gateway_route(test_endpoint, test_model, g
     # every endpoint the model supports, by the gateway's capability names
     assert sorted(entry["endpoints"]) == sorted(enabled_capabilities(test_model))
     assert entry["providers"][test_model["source"]]["model_name"] == gateway_model_name(test_model)
+
+
+PARALLEL_SESSIONS = 24
+# a team reopening the playground: each burst initializes every session again, all at once
+BURSTS = 3
+
+
+@pytest.mark.priority_p1
+async def test_playground_sessions_started_at_once_all_become_gateway_keys(user_factory, auth_api, budapp_client,
+                                                                          gateway_api):
+    """A user opens the playground in several tabs at once (one login each), and again, and again: every
+    initialization answers 200 and every session's token becomes a key the gateway accepts. Each
+    initialization writes budapp's Redis; concurrent writes must not fail one another."""
+    user = await user_factory()
+    logins = await asyncio.gather(*(auth_api.login(user.email, user.password) for _ in range(PARALLEL_SESSIONS)))
+    tokens = [assert_status(login, 200)["token"]["access_token"] for login in logins]
+    for token in tokens:
+        register_secret(token)
+
+    for burst in range(1, BURSTS + 1):
+        answers = await asyncio.gather(*(
+            budapp_client.post("/playground/initialize-with-token", json={"access_token": token}, token=token)
+            for token in tokens))
+        outcomes = [(a.status_code, a.json().get("initialization_status"), a.json().get("user_id")) for a in answers]
+        failed = [(a.status_code, a.text[:120]) for a in answers if a.status_code != 200]
+        assert outcomes == [(200, "success", user.id)] * PARALLEL_SESSIONS, \
+            f"burst {burst}: {len(failed)} of {PARALLEL_SESSIONS} initializations failed, e.g. {failed[:2]}"
+    for token in tokens:
+        await gateway_api.wait_for_key(token)

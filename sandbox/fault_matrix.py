@@ -51,10 +51,15 @@ class Outcome:
 # What a faulty run strands where no API reaches: deletions whose workflow a fault stalled stay 'deleting' in
 # budapp (the API deletes nothing in that state) and 'available' in budcluster, where budsim keeps ranking them;
 # budapp asks budsim for its best 20 only, so enough of them crowd a later run's own cluster out of the list.
+# Run after a cleanup pass, so what is still named so is a leftover; budcluster's row of a cluster budapp still
+# has stays (the next pass deletes both through the API), and a budapp cluster budcluster no longer has goes.
 STRANDED_ROWS = (
     "UPDATE endpoint SET status = 'deleted' WHERE status = 'deleting' AND name LIKE $1",
     "UPDATE cluster SET status = 'deleted' WHERE status = 'deleting' AND name LIKE $1",
-    "UPDATE budcluster.cluster SET status = 'deleted' WHERE status <> 'deleted' AND name LIKE $1",
+    "UPDATE budcluster.cluster SET status = 'deleted' WHERE status <> 'deleted' AND name LIKE $1 "
+    "AND id NOT IN (SELECT cluster_id FROM cluster WHERE status <> 'deleted')",
+    "UPDATE cluster SET status = 'deleted' WHERE status <> 'deleted' AND name LIKE $1 "
+    "AND cluster_id NOT IN (SELECT id FROM budcluster.cluster WHERE status <> 'deleted')",
 )
 
 

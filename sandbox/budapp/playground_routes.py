@@ -8,11 +8,13 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from sandbox.budapp import keycloak
 from sandbox.budapp.security import current_active_user
-from sandbox.common.envelopes import error_response, success
+from sandbox.common.envelopes import error_response
 
 router = APIRouter(prefix="/playground", tags=["playground"])
 
@@ -50,5 +52,8 @@ async def initialize_with_token(body: InitializeWithToken, request: Request,
     record = {**await routes_of(state, user),
               "__metadata__": {"api_key_id": None, "user_id": str(user["id"]), "api_key_project_id": None}}
     await state.gateway_redis.set(api_key_cache_key(body.access_token), json.dumps(record), ex=ttl)
-    return success("playground.initialize", "Playground session initialized", user_id=user["id"],
-                   initialization_status="success", ttl=ttl, expires_in=ttl)
+    # budapp answers the bare model (no envelope): playground_routes.py returns response.model_dump()
+    return JSONResponse(jsonable_encoder({
+        "user_id": user["id"], "initialization_status": "success", "ttl": ttl,
+        "message": "Playground session initialized successfully with access token (cross-app SSO)",
+        "expires_in": ttl}))

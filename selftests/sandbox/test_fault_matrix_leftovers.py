@@ -13,16 +13,18 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 TABLES = """
 CREATE SCHEMA budcluster;
 CREATE TABLE endpoint (name VARCHAR, status VARCHAR);
-CREATE TABLE cluster (name VARCHAR, status VARCHAR);
-CREATE TABLE budcluster.cluster (name VARCHAR, status VARCHAR);
+CREATE TABLE cluster (name VARCHAR, status VARCHAR, cluster_id INTEGER);
+CREATE TABLE budcluster.cluster (name VARCHAR, status VARCHAR, id INTEGER);
 """
 ROWS = {
     "endpoint": [("e2e-1-gw0-endpoint-a", "deleting"), ("e2e-1-gw0-endpoint-b", "running"),
                  ("prod-endpoint", "deleting")],
-    "cluster": [("e2e-1-gw0-cluster-a", "deleting"), ("e2e-1-gw0-cluster-b", "available"),
-                ("prod-cluster", "deleting")],
-    "budcluster.cluster": [("e2e-1-gw0-cluster-a", "available"), ("e2e-1-gw0-cluster-c", "not_available"),
-                           ("e2e-1-gw0-cluster-d", "deleted"), ("prod-cluster", "available")],
+    # b: budapp still has it, and so does budcluster (the API deletes both); e: budcluster lost it
+    "cluster": [("e2e-1-gw0-cluster-a", "deleting", 1), ("e2e-1-gw0-cluster-b", "available", 2),
+                ("prod-cluster", "deleting", 9), ("e2e-1-gw0-cluster-e", "available", 5)],
+    "budcluster.cluster": [("e2e-1-gw0-cluster-a", "available", 1), ("e2e-1-gw0-cluster-b", "available", 2),
+                           ("e2e-1-gw0-cluster-c", "not_available", 3), ("e2e-1-gw0-cluster-d", "deleted", 4),
+                           ("e2e-1-gw0-cluster-e", "deleted", 5), ("prod-cluster", "available", 9)],
 }
 
 
@@ -38,7 +40,8 @@ def database(monkeypatch):
         connection = await asyncpg.connect(f"{SERVER}/{name}")
         await connection.execute(TABLES)
         for table, rows in ROWS.items():
-            await connection.executemany(f"INSERT INTO {table} VALUES ($1, $2)", rows)
+            marks = ", ".join(f"${i + 1}" for i in range(len(rows[0])))
+            await connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
         await connection.close()
 
     asyncio.run(create())
@@ -62,13 +65,14 @@ async def statuses(dsn: str) -> dict[str, dict[str, str]]:
 
 
 def test_stranded_deletions_and_budcluster_orphans_of_the_prefix_are_retired(database):
-    assert asyncio.run(fault_matrix.retire_stranded_rows("e2e")) == 4
+    assert asyncio.run(fault_matrix.retire_stranded_rows("e2e")) == 5
     assert asyncio.run(statuses(database)) == {
         "endpoint": {"e2e-1-gw0-endpoint-a": "deleted", "e2e-1-gw0-endpoint-b": "running",
                      "prod-endpoint": "deleting"},
         "cluster": {"e2e-1-gw0-cluster-a": "deleted", "e2e-1-gw0-cluster-b": "available",
-                    "prod-cluster": "deleting"},
-        "budcluster.cluster": {"e2e-1-gw0-cluster-a": "deleted", "e2e-1-gw0-cluster-c": "deleted",
-                               "e2e-1-gw0-cluster-d": "deleted", "prod-cluster": "available"},
+                    "prod-cluster": "deleting", "e2e-1-gw0-cluster-e": "deleted"},
+        "budcluster.cluster": {"e2e-1-gw0-cluster-a": "deleted", "e2e-1-gw0-cluster-b": "available",
+                               "e2e-1-gw0-cluster-c": "deleted", "e2e-1-gw0-cluster-d": "deleted",
+                               "e2e-1-gw0-cluster-e": "deleted", "prod-cluster": "available"},
     }
     assert asyncio.run(fault_matrix.retire_stranded_rows("e2e")) == 0
