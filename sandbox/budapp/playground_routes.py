@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from sandbox.budapp import keycloak
 from sandbox.budapp.security import current_active_user
-from sandbox.common.envelopes import error_response, success
+from sandbox.common.envelopes import error_response
 
 router = APIRouter(prefix="/playground", tags=["playground"])
 
@@ -46,9 +46,11 @@ async def initialize_with_token(body: InitializeWithToken, request: Request,
         return error_response(401, "Invalid or expired access token")
     if claims["sub"] != str(user["auth_id"]):
         return error_response(401, "Access token does not belong to the caller")
-    ttl = max(1, int(claims["exp"] - time.time()))
+    ttl = max(1, int(claims["exp"]) - int(time.time()))  # the key lives exactly as long as the token
     record = {**await routes_of(state, user),
               "__metadata__": {"api_key_id": None, "user_id": str(user["id"]), "api_key_project_id": None}}
     await state.gateway_redis.set(api_key_cache_key(body.access_token), json.dumps(record), ex=ttl)
-    return success("playground.initialize", "Playground session initialized", user_id=user["id"],
-                   initialization_status="success", ttl=ttl, expires_in=ttl)
+    # budapp answers its response model as a plain body, without the usual object/message envelope
+    return {"user_id": str(user["id"]), "initialization_status": "success", "ttl": ttl,
+            "message": "Playground session initialized successfully with access token (cross-app SSO)",
+            "expires_in": ttl}
