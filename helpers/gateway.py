@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -65,6 +66,12 @@ class GatewayAPI:
             description=f"the gateway to accept the key and list {sorted(wanted) or 'its endpoints'}",
             polling=self.polling.within(timeout), describe=lambda seen: f"HTTP {seen[0]}, listed {sorted(seen[1])}",
         )
+
+
+def key_record_name(key: str) -> str:
+    """The gateway's Redis entry of a key: ``api_key:`` and the SHA-256 hex digest of ``bud-<key>`` (budapp's
+    playground_ops hash_jwt_token, the same scheme as its API keys)."""
+    return "api_key:" + hashlib.sha256(f"bud-{key}".encode()).hexdigest()
 
 
 async def playground_key(budapp: APIClient, access_token: str) -> str:

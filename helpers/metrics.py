@@ -15,10 +15,24 @@ class MetricsAPI:
         self.metrics = metrics
         self.polling = polling
 
-    async def inferences(self, since: datetime, **filters: Any) -> dict[str, Any]:
-        body = {"from_date": since.isoformat(), "limit": 1000,
+    async def inferences(self, since: datetime, *, limit: int = 1000, offset: int = 0, **filters: Any) -> dict[str, Any]:
+        """One page of the inferences since ``since`` matching ``filters`` (project_id, endpoint_id, ...)."""
+        body = {"from_date": since.isoformat(), "limit": limit, "offset": offset,
                 **{k: str(v) if v is not None else None for k, v in filters.items()}}
         return checked(await self.metrics.post("/observability/inferences/list", json=body)).json()
+
+    async def wait_for_inferences(self, since: datetime, count: int, **filters: Any) -> list[dict[str, Any]]:
+        """The ``count`` inferences matching ``filters``, once budmetrics lists them all; fails at once on more."""
+
+        async def probe() -> list[dict[str, Any]]:
+            return (await self.inferences(since, **filters))["items"]
+
+        return await poll_until(
+            probe, lambda rows: len(rows) == count,
+            description=f"{count} inference(s) in budmetrics ({filters})", polling=self.polling,
+            failed=lambda rows: f"{len(rows)} inferences listed for {count} requests" if len(rows) > count else None,
+            describe=lambda rows: f"{len(rows)} inference(s)",
+        )
 
     async def wait_for_inference(self, inference_id: str, since: datetime, timeout: float | None = None, **filters: Any) -> dict:
         """The recorded inference ``inference_id`` (filters narrow the listing), once budmetrics shows it."""

@@ -6,7 +6,7 @@ import pytest
 
 from fixtures.cleanup import delete_cluster_and_wait
 from helpers.assertions import assert_error_response, assert_status
-from helpers.clusters import CLUSTER_ICON
+from helpers.clusters import CLUSTER_ICON, CLUSTER_ONBOARDING_STEPS
 from helpers.data_factory import TestDataFactory, require_cluster_target, shares_one_cluster
 from helpers.waiting import WaitFailed
 
@@ -40,6 +40,7 @@ async def test_cluster_onboarding_step_by_step(clusters_api, workflow_waiter, ad
     workflow_id = first["workflow_id"]
     workflow_janitor(admin_token, workflow_id)
     assert (first["status"], first["current_step"], first["workflow_steps"]["name"]) == ("in_progress", 1, spec.name)
+    assert first["total_steps"] == CLUSTER_ONBOARDING_STEPS
 
     second = assert_status(await clusters_api.onboarding_step(
         admin_token, 2, workflow_id=workflow_id, kubeconfig=spec.kubeconfig), 200)
@@ -87,6 +88,17 @@ async def test_unreachable_cluster_fails_in_the_step_payloads(clusters_api, buda
             workflow_type="cluster_onboarding", workflow_id=started["workflow_id"])
     record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
     assert record["status"] == "in_progress" and record["workflow_steps"]["cluster"] is None
+    assert (record["current_step"], record["total_steps"]) == (2, CLUSTER_ONBOARDING_STEPS)
+    # the event block keeps the status budcluster answered at the start: budapp only fills its steps' payloads
+    assert record["workflow_steps"]["create_cluster_events"]["status"] == started["workflow_steps"]["create_cluster_events"]["status"]
+
+    # the workflow list shows the failure too: the workflow's progress tracks the same block
+    listing = assert_status(await budapp_client.get(
+        "/workflows", params={"workflow_type": "cluster_onboarding", "limit": 100}, token=admin_token), 200)
+    progress = next(w["progress"] for w in listing["workflows"] if w["id"] == started["workflow_id"])
+    assert progress["progress_type"] == "create_cluster_events"
+    assert {s["id"]: s["payload"].get("content", {}).get("status") for s in progress["steps"]} == {
+        "determine_cluster_platform": "FAILED", **dict.fromkeys(BUDCLUSTER_STEPS[1:])}
     listed = assert_status(await clusters_api.list(admin_token, name=spec.name), 200)
     assert listed["clusters"] == []
 

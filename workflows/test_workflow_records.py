@@ -5,32 +5,91 @@ import uuid
 import pytest
 
 from helpers.assertions import assert_error_response, assert_status
+from helpers.deployments import DEPLOY_STEPS
+from helpers.models import CLOUD_ONBOARDING_STEPS
+from helpers.naming import unique_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 
 @pytest.mark.priority_p1
-async def test_in_progress_workflow_is_listed_then_deleted(models_api, budapp_client, admin_token, workflow_janitor):
+async def test_in_progress_workflow_is_listed_then_deleted(models_api, deployments_api, budapp_client, admin_token,
+                                                           admin_project, workflow_janitor):
     """
-    A started workflow is one of the caller's in-progress workflows until deleted.
+    A started workflow is one of the caller's in-progress workflows of its type until deleted.
 
-    Flow: start a cloud-model workflow; GET /workflows?workflow_type=cloud_model_onboarding lists it;
-    DELETE removes it; GET /workflows/{id} then answers 400 "Workflow not found".
+    Flow: start a cloud-model and a model-deployment workflow; GET /workflows?workflow_type=cloud_model_onboarding
+    lists the first (at step 1 of the total it was started with) and no workflow of another type;
+    ?workflow_type=model_deployment lists the second and not the first; DELETE removes the first;
+    GET /workflows/{id} then answers 400 "Workflow not found".
     """
     started = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
     workflow_id = started["workflow_id"]
     workflow_janitor(admin_token, workflow_id)
+    deployment = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"]), 200)
+    workflow_janitor(admin_token, deployment["workflow_id"])
 
-    listing = assert_status(await budapp_client.get(
-        "/workflows", params={"workflow_type": "cloud_model_onboarding", "limit": 100}, token=admin_token), 200)
-    assert listing["object"] == "workflow.list"
-    listed = {w["id"]: w for w in listing["workflows"]}
-    assert workflow_id in listed
-    assert (listed[workflow_id]["status"], listed[workflow_id]["workflow_type"]) == ("in_progress", "cloud_model_onboarding")
+    cloud_rows = await in_progress_workflows(budapp_client, admin_token, "cloud_model_onboarding")
+    assert {w["workflow_type"] for w in cloud_rows.values()} == {"cloud_model_onboarding"}
+    assert deployment["workflow_id"] not in cloud_rows, "a model_deployment workflow is listed as cloud_model_onboarding"
+    row = cloud_rows[workflow_id]
+    assert (row["status"], row["current_step"], row["total_steps"]) == ("in_progress", 1, CLOUD_ONBOARDING_STEPS)
+
+    deployment_rows = await in_progress_workflows(budapp_client, admin_token, "model_deployment")
+    assert {w["workflow_type"] for w in deployment_rows.values()} == {"model_deployment"}
+    assert deployment["workflow_id"] in deployment_rows and workflow_id not in deployment_rows
+    assert deployment_rows[deployment["workflow_id"]]["total_steps"] == DEPLOY_STEPS
 
     deleted = assert_status(await budapp_client.delete(f"/workflows/{workflow_id}", token=admin_token), 200)
-    assert deleted["object"] == "workflow.delete"
+    assert (deleted["object"], deleted["message"]) == ("workflow.delete", "Successfully cancelled model onboarding.")
     assert_error_response(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 400, "Workflow not found")
+    assert workflow_id not in await in_progress_workflows(budapp_client, admin_token, "cloud_model_onboarding")
+
+
+async def in_progress_workflows(budapp_client, token: str, workflow_type: str) -> dict[str, dict]:
+    """The caller's in-progress workflows of one type, by id."""
+    listing = assert_status(await budapp_client.get(
+        "/workflows", params={"workflow_type": workflow_type, "limit": 100}, token=token), 200)
+    assert listing["object"] == "workflow.list"
+    return {w["id"]: w for w in listing["workflows"]}
+
+
+@pytest.mark.priority_p1
+async def test_a_cloud_onboarding_step_sent_again_replaces_its_data(models_api, budapp_client, admin_token,
+                                                                    workflow_janitor):
+    """Cloud model onboarding stores each step call's fields as that step's whole data: sending step 1 again
+    without the name it carried before drops the name (budapp replaces the step, it does not merge into it)."""
+    name = unique_name("model")
+    first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", name=name), 200)
+    workflow_id = first["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
+    assert first["workflow_steps"]["name"] == name
+
+    again = assert_status(await models_api.cloud_step(admin_token, 1, workflow_id, provider_type="cloud_model",
+                                                      add_model_modality=["llm"]), 200)
+    assert (again["current_step"], again["workflow_steps"]["provider_type"]) == (1, "cloud_model")
+    assert (again["workflow_steps"]["name"], again["workflow_steps"]["add_model_modality"]) == (None, ["llm"])
+    record = assert_status(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 200)
+    assert (record["workflow_steps"]["name"], record["workflow_steps"]["add_model_modality"]) == (None, ["llm"])
+
+
+@pytest.mark.priority_p1
+async def test_a_deployment_step_sent_again_keeps_its_earlier_fields(deployments_api, budapp_client, admin_token,
+                                                                     admin_project, workflow_janitor):
+    """Model deployment merges a step call into the step's data: step 1 sent again with the endpoint name keeps
+    the project step 1 named before."""
+    name = unique_name("endpoint")
+    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"]), 200)
+    workflow_id = first["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
+
+    again = assert_status(await deployments_api.step(admin_token, 1, workflow_id, endpoint_name=name), 200)
+    assert again["current_step"] == 1
+    assert (again["workflow_steps"]["project"]["id"], again["workflow_steps"]["endpoint_name"]) == (
+        admin_project["id"], name)
+    record = assert_status(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 200)
+    assert (record["workflow_steps"]["project"]["id"], record["workflow_steps"]["endpoint_name"]) == (
+        admin_project["id"], name)
 
 
 @pytest.mark.priority_p1

@@ -1,9 +1,9 @@
 """POST /notifications: downstream services' workflow events, as delivered by Dapr pub/sub.
 
 Each event fills the payload slot of its step in the workflow's event block
-(``create_cluster_events``, ``bud_simulator_events``, ...), ``eta`` events set
-the block's ``eta``, and the ``results`` event triggers the business action
-registered for the payload type.
+(``create_cluster_events``, ``bud_simulator_events``, ...) and in the workflow's
+progress when that tracks the block, ``eta`` events set the block's ``eta``, and
+the ``results`` event triggers the business action registered for the payload type.
 """
 
 from __future__ import annotations
@@ -106,7 +106,9 @@ class NotificationRequest(BaseModel):
 
 
 def apply_event(block: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-    """The event block with this event recorded in it."""
+    """The event block with this event recorded in it: an ``eta`` event sets the block's eta, any other fills the
+    payload of the step it names. The block's own status stays what the downstream service first answered
+    (budapp never updates it)."""
     event, content = payload.get("event"), payload.get("content") or {}
     if event == "eta":
         try:
@@ -117,11 +119,6 @@ def apply_event(block: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
     for step in block.get("steps") or []:
         if step.get("id") == event:
             step["payload"] = payload
-    status = str(content.get("status") or "").upper()
-    if event == "results" or status == "FAILED":
-        block["status"] = status or "COMPLETED"
-    elif status:
-        block["status"] = "RUNNING"
     return block
 
 

@@ -120,7 +120,7 @@ async def cloud_model_workflow(body: CloudModelStep, request: Request, user: dic
         # the name check of a step is exact; only the trigger's ignores case
         if body.name and await state.models.name_taken(body.name, case_sensitive=True):
             raise ClientException("Model name already exists")
-        await state.workflows.save_step(workflow["id"], body.step_number, body.step_data())
+        await state.workflows.save_step(workflow["id"], body.step_number, body.step_data(), merge=False)
         if body.trigger_workflow:
             workflow = await _onboard_cloud_model(state, user, workflow, body.step_number)
         workflow = await state.workflows.get(workflow["id"])

@@ -8,8 +8,6 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from sandbox.budapp import keycloak
@@ -48,12 +46,11 @@ async def initialize_with_token(body: InitializeWithToken, request: Request,
         return error_response(401, "Invalid or expired access token")
     if claims["sub"] != str(user["auth_id"]):
         return error_response(401, "Access token does not belong to the caller")
-    ttl = max(1, int(claims["exp"] - time.time()))
+    ttl = max(1, int(claims["exp"]) - int(time.time()))  # the key lives exactly as long as the token
     record = {**await routes_of(state, user),
               "__metadata__": {"api_key_id": None, "user_id": str(user["id"]), "api_key_project_id": None}}
     await state.gateway_redis.set(api_key_cache_key(body.access_token), json.dumps(record), ex=ttl)
-    # budapp answers the bare model (no envelope): playground_routes.py returns response.model_dump()
-    return JSONResponse(jsonable_encoder({
-        "user_id": user["id"], "initialization_status": "success", "ttl": ttl,
-        "message": "Playground session initialized successfully with access token (cross-app SSO)",
-        "expires_in": ttl}))
+    # budapp answers its response model as a plain body, without the usual object/message envelope
+    return {"user_id": str(user["id"]), "initialization_status": "success", "ttl": ttl,
+            "message": "Playground session initialized successfully with access token (cross-app SSO)",
+            "expires_in": ttl}

@@ -17,10 +17,12 @@ from sandbox.common.envelopes import ClientException, error_response, paginated,
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
 DELETE_MESSAGES = {
-    "cloud_model_onboarding": "Cloud model workflow deleted successfully",
-    "local_model_onboarding": "Local model workflow deleted successfully",
-    "cluster_onboarding": "Cluster onboarding workflow deleted successfully",
-    "model_deployment": "Model deployment workflow deleted successfully",
+    "cloud_model_onboarding": "Successfully cancelled model onboarding.",
+    "local_model_onboarding": "Successfully cancelled model onboarding.",
+    "cluster_onboarding": "Successfully cancelled cluster onboarding.",
+    "cluster_deletion": "Successfully cancelled cluster deletion.",
+    "model_deployment": "Successfully cancelled model deployment.",
+    "endpoint_deletion": "Successfully cancelled deployment deletion.",
 }
 
 

@@ -13,6 +13,13 @@ from sandbox.budapp.workflow_keys import WORKFLOW_STEP_KEYS
 from sandbox.common.envelopes import ClientException
 
 STEP_CONTROL_FIELDS = {"workflow_id", "workflow_total_steps", "step_number", "trigger_workflow"}
+# A step number sent again: model deployment merges the new fields into the step's data, budapp's other
+# workflows replace the step's data with the new call's.
+MERGING_WORKFLOW_TYPES = {"model_deployment"}
+MERGE_STEP_DATA = ("ON CONFLICT (workflow_id, step_number) DO UPDATE SET data = workflow_step.data || EXCLUDED.data, "
+                   "modified_at = now() AT TIME ZONE 'utc'")
+REPLACE_STEP_DATA = ("ON CONFLICT (workflow_id, step_number) DO UPDATE SET data = EXCLUDED.data, "
+                     "modified_at = now() AT TIME ZONE 'utc'")
 
 
 class StepRequest(BaseModel):
@@ -48,12 +55,11 @@ class Workflows:
     async def delete(self, workflow_id: UUID) -> None:
         await self.pool.execute("DELETE FROM workflow WHERE id = $1", workflow_id)
 
-    async def save_step(self, workflow_id: UUID, step_number: int, data: dict[str, Any]) -> None:
-        """Upsert a step; data of the same step number is merged, not replaced."""
+    async def save_step(self, workflow_id: UUID, step_number: int, data: dict[str, Any], *, merge: bool = True) -> None:
+        """Upsert a step: ``data`` is merged into what the step already holds, or replaces it (``merge=False``)."""
         await self.pool.execute(
             "INSERT INTO workflow_step (id, workflow_id, step_number, data) VALUES ($1,$2,$3,$4) "
-            "ON CONFLICT (workflow_id, step_number) DO UPDATE SET data = workflow_step.data || EXCLUDED.data, "
-            "modified_at = now() AT TIME ZONE 'utc'",
+            + (MERGE_STEP_DATA if merge else REPLACE_STEP_DATA),
             uuid4(), workflow_id, step_number, data,
         )
         await self.pool.execute(
@@ -119,7 +125,8 @@ class Workflows:
     async def begin_step(self, user: dict[str, Any], body: StepRequest, workflow_type: str, title: str) -> dict:
         """Find or create the workflow of a step request and store the step's data."""
         workflow = await self.open(user, body, workflow_type, title)
-        await self.save_step(workflow["id"], body.step_number, body.step_data())
+        await self.save_step(workflow["id"], body.step_number, body.step_data(),
+                             merge=workflow_type in MERGING_WORKFLOW_TYPES)
         return await self.get(workflow["id"])
 
     async def open(self, user: dict[str, Any], body: StepRequest, workflow_type: str, title: str) -> dict:

@@ -57,10 +57,12 @@ def _conditions(body: InferenceListRequest) -> str:
                f"timestamp >= parseDateTime64BestEffort({quote(body.from_date.isoformat())}, 3)"]
     if body.to_date:
         clauses.append(f"timestamp <= parseDateTime64BestEffort({quote(body.to_date.isoformat())}, 3)")
+    # compared as text: the listing's SELECT aliases these columns to their text form, and ClickHouse resolves a
+    # WHERE name to the alias
     for column in ("project_id", "endpoint_id", "model_id"):
         value = getattr(body, column)
         if value is not None:
-            clauses.append(f"{column} = toUUID({quote(value)})")
+            clauses.append(f"toString({column}) = {quote(str(value))}")
     if body.is_success is not None:
         clauses.append(f"is_success = {str(body.is_success).lower()}")
     if body.endpoint_type:
