@@ -25,7 +25,8 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
        budserve_cluster_events reports the new endpoint.
     3. The endpoint is listed in the project as running, serving the model's endpoints.
     4. The gateway's routing record for it is in Redis.
-    5. Deleting the endpoint completes an endpoint_deletion workflow; the endpoint and its route are gone.
+    5. Deleting the endpoint completes an endpoint_deletion workflow; the endpoint and its route are gone, and
+       deleting it again answers 404 "Endpoint not found".
     """
     name = unique_name("endpoint")
     first = assert_status(await deployments_api.step(
@@ -61,6 +62,27 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
     listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
     assert endpoint_id not in {e["id"] for e in listing["endpoints"]}, "the deleted endpoint is still listed"
     assert await gateway_redis.get(f"model_table:{endpoint_id}") is None, "the gateway still routes to the deleted endpoint"
+    assert_error_response(await deployments_api.delete_endpoint(admin_token, endpoint_id), 404, "Endpoint not found")
+
+
+@pytest.mark.priority_p1
+async def test_endpoints_are_listed_in_their_own_project_only(deployments_api, admin_token, test_endpoint, admin_project,
+                                                              project_factory):
+    """
+    An admin lists the endpoints of each of two projects: the endpoint appears in its own project's list only.
+
+    Flow: a running endpoint in one project (fixture) and a second project without endpoints; filtered by the
+    endpoint's name, the first project lists exactly that endpoint and the second lists nothing (total 0).
+    """
+    empty_project = await project_factory(token=admin_token, project_type="admin_app")
+    own = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"],
+                                                        name=test_endpoint["name"]), 200)
+    assert ([e["id"] for e in own["endpoints"]], own["total_record"]) == ([test_endpoint["id"]], 1)
+    other = assert_status(await deployments_api.endpoints(admin_token, project_id=empty_project["id"],
+                                                          name=test_endpoint["name"]), 200)
+    assert (other["endpoints"], other["total_record"]) == ([], 0)
+    unfiltered = assert_status(await deployments_api.endpoints(admin_token, project_id=empty_project["id"]), 200)
+    assert (unfiltered["endpoints"], unfiltered["total_record"]) == ([], 0)
 
 
 @pytest.mark.priority_p1
