@@ -88,6 +88,38 @@ async def test_simulation_recommends_the_onboarded_cluster(
     assert mine["cost_per_token"] > 0 and mine["benchmarks"]["replicas"] >= 1
 
 
+@pytest.mark.priority_p1
+async def test_busy_hardware_is_recommended_for_shared_deployments_only(
+    test_cluster, cluster_factory, local_model_factory, admin_project, deployments_api, workflow_waiter, admin_token,
+    workflow_janitor,
+):
+    """
+    budsim simulates in the hardware mode the deployment chose (step 1's hardware_mode).
+
+    Flow: beside a cluster with free workers, a cluster whose CPU workers are all taken but whose memory is not
+    (simulated hardware sim-cpu-busy); a deployment choosing shared hardware gets the busy cluster recommended;
+    one choosing dedicated hardware gets the free cluster and not the busy one.
+    """
+    busy = await cluster_factory("sim-cpu-busy")
+    model = await local_model_factory()
+
+    async def recommended_for(hardware_mode: str, awaited: dict) -> set[str]:
+        first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"],
+                                                         model_id=model["id"], hardware_mode=hardware_mode), 200)
+        workflow_janitor(admin_token, first["workflow_id"])
+        assert first["workflow_steps"]["hardware_mode"] == hardware_mode
+        assert_status(await deployments_api.step(admin_token, 4, first["workflow_id"],
+                                                 endpoint_name=unique_name("endpoint"),
+                                                 deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
+        ranked = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], awaited["id"])
+        return {c["id"] for c in ranked}
+
+    assert busy["id"] in await recommended_for("shared", busy), "shared hardware: the busy cluster was not recommended"
+    dedicated = await recommended_for("dedicated", test_cluster)
+    assert (test_cluster["id"] in dedicated, busy["id"] in dedicated) == (True, False), \
+        "dedicated hardware: the free cluster should be recommended and the busy one not"
+
+
 @pytest.mark.priority_p2
 async def test_local_trigger_needs_cluster_and_simulation(deployments_api, admin_token, admin_project,
                                                           local_model_factory, workflow_janitor):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from helpers.assertions import assert_error_response, assert_status, assert_workflow_completed
-from helpers.models import enabled_endpoints, gateway_model_name
+from helpers.models import enabled_capabilities, enabled_endpoints, gateway_model_name
 from helpers.naming import unique_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
@@ -13,21 +13,23 @@ pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 @pytest.mark.priority_p0
 async def test_cloud_model_deployment_creates_a_running_endpoint(
-    deployments_api, workflow_waiter, gateway_redis, admin_token, admin_project, test_model, provider_credential,
+    deployments_api, workflow_waiter, gateway_redis, admin_token, admin_project, model_factory, provider_credential,
     workflow_janitor,
 ):
     """
-    An admin deploys an onboarded cloud model into a project.
+    An admin deploys an onboarded cloud model that serves two endpoints (chat and responses) into a project.
 
     Flow:
     1. Step 1 {project_id, model_id, hardware_mode}; step 2 {credential_id}.
     2. Step 4 {endpoint_name, deploy_config, trigger_workflow}: the workflow is completed at once and
        budserve_cluster_events reports the new endpoint.
-    3. The endpoint is listed in the project as running, serving the model's endpoints.
-    4. The gateway's routing record for it is in Redis.
+    3. The endpoint is listed in the project as running, serving every one of the model's endpoints.
+    4. The gateway's routing record for it is in Redis, naming the same endpoints.
     5. Deleting the endpoint completes an endpoint_deletion workflow; the endpoint and its route are gone, and
        deleting it again answers 404 "Endpoint not found".
     """
+    test_model = await model_factory(endpoint="/v1/responses")
+    assert enabled_endpoints(test_model) == {"/v1/chat/completions", "/v1/responses"}
     name = unique_name("endpoint")
     first = assert_status(await deployments_api.step(
         admin_token, 1, project_id=admin_project["id"], model_id=test_model["id"], hardware_mode="shared"), 200)
@@ -56,6 +58,7 @@ async def test_cloud_model_deployment_creates_a_running_endpoint(
         route = json.loads(await gateway_redis.get(f"model_table:{endpoint_id}"))
         assert route[endpoint_id]["routing"] == [test_model["source"]]
         assert route[endpoint_id]["providers"][test_model["source"]]["model_name"] == gateway_model_name(test_model)
+        assert sorted(route[endpoint_id]["endpoints"]) == sorted(enabled_capabilities(test_model))
     finally:
         deleted = assert_status(await deployments_api.delete_endpoint(admin_token, endpoint_id), 200)
     await assert_workflow_completed(workflow_waiter(admin_token), deleted["workflow_id"], workflow_type="endpoint_deletion")
