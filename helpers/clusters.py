@@ -20,6 +20,26 @@ CLUSTER_ONBOARDING_STEPS = 3
 CLUSTER_ICON = "icons/general/cluster_mono.png"
 
 
+# budcluster's device types and the kind budapp counts each as
+DEVICE_KIND = {"cpu": "cpu", "cpu_high": "cpu", "gpu": "gpu", "cuda": "gpu", "hpu": "hpu"}
+
+
+def expected_resources(nodes: list[dict[str, Any]]) -> dict[str, int]:
+    """The counts budapp should report for budcluster's node list: nodes, ready nodes, and per kind (cpu, gpu, hpu)
+    the number of device entries and the sum of their ``available_count`` as total workers."""
+    counts = {"total_nodes": len(nodes), "available_nodes": sum(1 for node in nodes if node.get("status"))}
+    for kind in ("cpu", "gpu", "hpu"):
+        devices = [d for node in nodes for d in node.get("devices", []) if DEVICE_KIND.get(d["type"].lower()) == kind]
+        counts[f"{kind}_count"] = len(devices)
+        counts[f"{kind}_total_workers"] = sum(d.get("available_count", 0) for d in devices)
+    return counts
+
+
+def reported_resources(cluster: dict[str, Any]) -> dict[str, int]:
+    """The same counts from budapp's cluster record."""
+    return {key: cluster[key] for key in expected_resources([])}
+
+
 class ClustersAPI:
     def __init__(self, budapp: APIClient) -> None:
         self.budapp = budapp

@@ -28,6 +28,15 @@ def modality_list(model: dict[str, Any]) -> list[str]:
             for direction in ("input", "output") if flags[direction]]
 
 
+def modality_list_unlike(model: dict[str, Any]) -> list[str]:
+    """A valid modality list that differs from the model's: its own plus the first modality it lacks (or, where it
+    has all of them, text input alone)."""
+    own = modality_list(model)
+    every = [f"{kind}_{direction}" for kind in ("text", "image", "audio") for direction in ("input", "output")]
+    missing = [m for m in every if m not in own]
+    return own + missing[:1] if missing else ["text_input"]
+
+
 def enabled_capabilities(model: dict[str, Any]) -> set[str]:
     """The gateway's names of what a model serves (``chat``, ``embedding``...): the enabled keys of the map."""
     return {key for key, e in model["supported_endpoints"].items() if e["enabled"]}

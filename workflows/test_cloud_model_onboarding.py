@@ -9,7 +9,7 @@ from helpers.assertions import (
     assert_success_envelope,
     assert_validation_error,
 )
-from helpers.models import E2E_TAG, modality_list
+from helpers.models import E2E_TAG, modality_list_unlike
 from helpers.naming import unique_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
@@ -26,11 +26,14 @@ async def test_cloud_model_onboarding_step_by_step(models_api, workflow_waiter, 
     3. Step 4 {cloud_model_id}: the catalog entry is resolved.
     4. Step 5 {trigger_workflow, name, tags, modality, uri}: the trigger opens step 6, which receives the new
        model's id and a success execution status, and step 7 closes the workflow: completed at step 7.
-    5. The model is readable, and its catalog entry is marked present; deleting the model frees it.
+    5. The model is readable, with the catalog entry's modality (not the one the step sent), and listed under its
+       provider's source only; its catalog entry is marked present and listed under that source only.
+    6. Deleting the model frees the catalog entry again.
     """
     provider, candidates = await models_api.free_cloud_models(admin_token)
     cloud_model = candidates[0]
     name = unique_name("model")
+    other_source = await another_source(models_api, admin_token, provider["type"])
 
     first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", add_model_modality=["llm"]), 200)
     assert_success_envelope(first, "workflow.get")
@@ -49,7 +52,7 @@ async def test_cloud_model_onboarding_step_by_step(models_api, workflow_waiter, 
 
     done = assert_status(await models_api.cloud_step(
         admin_token, 5, workflow_id, trigger_workflow=True, name=name, tags=[E2E_TAG],
-        modality=modality_list(cloud_model), uri=cloud_model["uri"],
+        modality=modality_list_unlike(cloud_model), uri=cloud_model["uri"],
     ), 200)
     model_id = done["workflow_steps"]["model_id"]
     try:
@@ -65,14 +68,41 @@ async def test_cloud_model_onboarding_step_by_step(models_api, workflow_waiter, 
         assert_success_envelope(model, "model.get")
         assert (model["model"]["name"], model["model"]["uri"]) == (name, cloud_model["uri"])
         assert (model["model"]["provider_type"], model["model"]["source"]) == ("cloud_model", provider["type"])
+        assert model["model"]["modality"] == cloud_model["modality"]
 
-        catalog = assert_status(await models_api.catalog(admin_token, source=provider["type"], limit=500), 200)
-        entry = next(m["model"] for m in catalog["models"] if m["model"]["id"] == cloud_model["id"])
-        assert entry["is_present_in_model"] is True
+        listed = assert_status(await models_api.onboarded(admin_token, name=name, source=provider["type"]), 200)
+        assert ([m["model"]["id"] for m in listed["models"]], listed["total_record"]) == ([model_id], 1)
+        elsewhere = assert_status(await models_api.onboarded(admin_token, name=name, source=other_source), 200)
+        assert (elsewhere["models"], elsewhere["total_record"]) == ([], 0)
+
+        assert (await catalog_entry(models_api, admin_token, cloud_model))["is_present_in_model"] is True
+        others = assert_status(await models_api.catalog(admin_token, source=other_source, limit=500), 200)
+        assert cloud_model["id"] not in {m["model"]["id"] for m in others["models"]}
+        assert {m["model"]["source"] for m in others["models"]} == {other_source}
     finally:
         deleted = assert_status(await models_api.delete(admin_token, model_id), 200)
     assert deleted == {"object": "model.delete", "message": "Model deleted successfully"}
     assert_error_response(await models_api.get(admin_token, model_id), 404, "Model not found")
+    assert (await catalog_entry(models_api, admin_token, cloud_model))["is_present_in_model"] is False
+
+
+async def catalog_entry(models_api, token: str, cloud_model: dict) -> dict:
+    """The catalog entry as its source's listing shows it; the listing holds that source's entries only."""
+    catalog = assert_status(await models_api.catalog(token, source=cloud_model["source"], limit=500), 200)
+    assert {m["model"]["source"] for m in catalog["models"]} == {cloud_model["source"]}
+    assert catalog["total_record"] == len(catalog["models"])
+    [entry] = [m["model"] for m in catalog["models"] if m["model"]["id"] == cloud_model["id"]]
+    return entry
+
+
+async def another_source(models_api, token: str, source: str) -> str:
+    """The type of a provider other than ``source`` that has catalog entries."""
+    providers = assert_status(await models_api.providers(token, limit=100), 200)["providers"]
+    for provider in providers:
+        if provider["type"] != source:
+            if assert_status(await models_api.catalog(token, source=provider["type"], limit=1), 200)["models"]:
+                return provider["type"]
+    raise AssertionError(f"no provider besides {source!r} has catalog entries")
 
 
 @pytest.mark.priority_p1
@@ -113,6 +143,34 @@ async def test_model_names_are_unique(models_api, admin_token, test_model, workf
     response = await models_api.cloud_step(admin_token, 2, first["workflow_id"], trigger_workflow=True,
                                            provider_id=provider["id"], tags=[E2E_TAG])
     assert_error_response(response, 400, "Model name already exists")
+
+
+@pytest.mark.priority_p1
+async def test_an_onboarded_uri_is_refused_with_its_source(models_api, budapp_client, admin_token, test_model,
+                                                           workflow_janitor):
+    """
+    An admin cannot start adding a model that is already onboarded from the same provider.
+
+    Flow:
+    1. Step 1 {provider_type: cloud_model} opens a workflow.
+    2. Step 2 {provider_id of another provider, uri of the onboarded model}: accepted (the pair is new).
+    3. Step 3 {provider_id of the model's own provider}: with the uri of step 2 that is the onboarded pair: 400
+       "Duplicate model uri and source found"; the workflow stays at step 2.
+    """
+    providers = {p["type"]: p for p in assert_status(await models_api.providers(admin_token, limit=100), 200)["providers"]}
+    own = providers[test_model["source"]]
+    other = next(p for kind, p in providers.items() if kind != test_model["source"])
+    first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
+    workflow_id = first["workflow_id"]
+    workflow_janitor(admin_token, workflow_id)
+
+    second = assert_status(await models_api.cloud_step(admin_token, 2, workflow_id, provider_id=other["id"],
+                                                       uri=test_model["uri"]), 200)
+    assert (second["current_step"], second["workflow_steps"]["uri"]) == (2, test_model["uri"])
+    refused = await models_api.cloud_step(admin_token, 3, workflow_id, provider_id=own["id"])
+    assert_error_response(refused, 400, "Duplicate model uri and source found")
+    record = assert_status(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 200)
+    assert (record["current_step"], record["workflow_steps"]["provider"]["id"]) == (2, other["id"])
 
 
 @pytest.mark.priority_p1

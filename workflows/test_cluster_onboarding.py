@@ -6,18 +6,23 @@ import pytest
 
 from fixtures.cleanup import delete_cluster_and_wait
 from helpers.assertions import assert_error_response, assert_status
-from helpers.clusters import CLUSTER_ICON, CLUSTER_ONBOARDING_STEPS
+from helpers.clusters import CLUSTER_ICON, CLUSTER_ONBOARDING_STEPS, expected_resources, reported_resources
 from helpers.data_factory import TestDataFactory, require_cluster_target, shares_one_cluster
 from helpers.waiting import WaitFailed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
+# data/clusters/sim-cpu-3node-one-down.yaml: three nodes (one not ready) with four CPU device entries
+MIXED_NODES_CLUSTER = "sim-cpu-3node-one-down"
+MIXED_NODES_RESOURCES = {"total_nodes": 3, "available_nodes": 2, "cpu_count": 4, "cpu_total_workers": 56,
+                         "gpu_count": 0, "gpu_total_workers": 0, "hpu_count": 0, "hpu_total_workers": 0}
 BUDCLUSTER_STEPS = ["determine_cluster_platform", "check_duplicate_config", "verify_cluster_connection",
                     "configure_cluster", "fetch_cluster_info"]
 
 
 @pytest.mark.priority_p0
-async def test_cluster_onboarding_step_by_step(clusters_api, workflow_waiter, admin_token, settings, workflow_janitor):
+async def test_cluster_onboarding_step_by_step(clusters_api, budcluster_client, workflow_waiter, admin_token, settings,
+                                               workflow_janitor):
     """
     An admin registers a Kubernetes cluster and later removes it.
 
@@ -27,14 +32,16 @@ async def test_cluster_onboarding_step_by_step(clusters_api, workflow_waiter, ad
     3. Step 3 {ingress_url, trigger_workflow}: budcluster's register_cluster workflow starts; its steps
        appear as create_cluster_events.
     4. The workflow completes; workflow_steps.cluster is the new, available cluster with its nodes.
-    5. The cluster is readable and listed; deleting it runs cluster_deletion to completion, after
-       which budapp answers 400 "Cluster not found" (its route turns the lookup's 404 into 400).
+    5. The cluster is readable and listed, with the node and device counts of budcluster's node list: of its
+       three nodes two are ready, and each device entry counts once, its available workers adding up.
+    6. Deleting it runs cluster_deletion to completion, after which budapp answers 400 "Cluster not found" (its
+       route turns the lookup's 404 into 400) and no longer lists it, and budcluster has no nodes left for it.
     """
     require_cluster_target(settings)
     if shares_one_cluster(settings):
         pytest.skip("the configured kubeconfig is registered once per run (shared cluster); "
                     "its onboarding and deletion run in the shared_cluster fixture")
-    spec = TestDataFactory.create_test_cluster(settings.targets.simulated_cluster)
+    spec = TestDataFactory.create_test_cluster(MIXED_NODES_CLUSTER)
     first = assert_status(await clusters_api.onboarding_step(
         admin_token, 1, name=spec.name, icon=CLUSTER_ICON, ingress_url=spec.ingress_url), 200)
     workflow_id = first["workflow_id"]
@@ -57,17 +64,23 @@ async def test_cluster_onboarding_step_by_step(clusters_api, workflow_waiter, ad
     cluster = final["workflow_steps"]["cluster"]
     try:
         assert (cluster["name"], cluster["status"]) == (spec.name, "available")
-        assert cluster["total_nodes"] > 0 and cluster["cpu_count"] > 0
+        assert reported_resources(cluster) == MIXED_NODES_RESOURCES
         reported = {s["id"]: s["payload"]["content"]["status"] for s in final["workflow_steps"]["create_cluster_events"]["steps"]}
         assert reported == dict.fromkeys(BUDCLUSTER_STEPS, "COMPLETED")
 
         detail = assert_status(await clusters_api.get(admin_token, cluster["id"]), 200)
         assert detail["cluster"]["cluster_id"] == cluster["cluster_id"]
+        assert reported_resources(detail["cluster"]) == MIXED_NODES_RESOURCES
+        nodes = assert_status(await budcluster_client.get(f"/cluster/{cluster['cluster_id']}/nodes"), 200)
+        assert expected_resources(nodes["param"]["nodes"]) == MIXED_NODES_RESOURCES
         listed = assert_status(await clusters_api.list(admin_token, name=spec.name), 200)
         assert [c["id"] for c in listed["clusters"]] == [cluster["id"]]
     finally:
         await delete_cluster_and_wait(clusters_api, workflow_waiter(admin_token), cluster["id"])
     assert_error_response(await clusters_api.get(admin_token, cluster["id"]), 400, "Cluster not found")
+    assert assert_status(await clusters_api.list(admin_token, name=spec.name), 200)["clusters"] == []
+    nodes = assert_status(await budcluster_client.get(f"/cluster/{cluster['cluster_id']}/nodes"), 200)
+    assert nodes["param"]["nodes"] == [], "budcluster still holds the deleted cluster's nodes"
 
 
 @pytest.mark.priority_p1

@@ -9,8 +9,11 @@ from uuid import UUID
 import asyncpg
 
 from sandbox.budapp.db import insert_row, row
+from sandbox.budapp.schemas import ENDPOINT_LABELS
 
-ENDPOINT_KINDS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embedding", "/v1/completions": "completion"}
+# the gateway's name of each endpoint path: budapp's endpoint enum names, lower-cased (plus the completions path of
+# the engines budcluster deploys)
+ENDPOINT_KINDS = {path: key for key, (path, _) in ENDPOINT_LABELS.items()} | {"/v1/completions": "completion"}
 
 
 class Endpoints:

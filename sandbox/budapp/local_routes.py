@@ -210,16 +210,18 @@ async def start_endpoint_deletion(state: Any, user: dict, endpoint: dict, workfl
         "notification_metadata": notification_metadata(user, workflow["id"]), "source_topic": [SOURCE_TOPIC],
     })
     await state.workflows.start_downstream(workflow["id"], 2, "delete_endpoint_events", reply)
-    await state.endpoints.set_status(endpoint["id"], "deleting")
+    endpoint_id = endpoint["id"]
+    await state.endpoints.set_status(endpoint_id, "deleting")
+    # budapp drops the gateway route as soon as the deletion starts, not when budcluster reports it done
+    if not await state.faults.is_on("delete_leaves_row"):
+        await state.gateway_redis.delete(f"model_table:{endpoint_id}")
 
 
 @on_results("delete_deployment")
 async def deployment_deleted(state: Any, workflow: dict, payload: dict) -> None:
     merged = await state.workflows.merged_data(workflow["id"])
-    endpoint_id = UUID(merged["endpoint_id"])
     if not await state.faults.is_on("delete_leaves_row"):
-        await state.endpoints.set_status(endpoint_id, "deleted")
-        await state.gateway_redis.delete(f"model_table:{endpoint_id}")
+        await state.endpoints.set_status(UUID(merged["endpoint_id"]), "deleted")
     await state.workflows.update(workflow["id"], status="completed")
 
 

@@ -120,13 +120,44 @@ async def cloud_model_workflow(body: CloudModelStep, request: Request, user: dic
         # the name check of a step is exact; only the trigger's ignores case
         if body.name and await state.models.name_taken(body.name, case_sensitive=True):
             raise ClientException("Model name already exists")
-        await state.workflows.save_step(workflow["id"], body.step_number, body.step_data(), merge=False)
+        source = await _source_of(state, body.provider_id)
+        if await state.workflows.has_steps(workflow["id"]):
+            await _refuse_onboarded_pair(state, workflow["id"], body.uri, source)
+        step = body.step_data() | ({"source": source} if source else {})
+        await state.workflows.save_step(workflow["id"], body.step_number, step, merge=False)
         if body.trigger_workflow:
             workflow = await _onboard_cloud_model(state, user, workflow, body.step_number)
         workflow = await state.workflows.get(workflow["id"])
     except ClientException as exc:
         return client_error(ClientException(exc.message, 400))
     return success(**_unpack(await render(state, workflow)))
+
+
+async def _source_of(state: Any, provider_id: UUID | None) -> str | None:
+    """A cloud model's source is its provider's type; a step naming a provider records it."""
+    provider = await state.catalog.provider(provider_id) if provider_id else None
+    return provider and provider["type"]
+
+
+async def _refuse_onboarded_pair(state: Any, workflow_id: UUID, uri: str | None, source: str | None) -> None:
+    """budapp's check of a step in a workflow that has steps already: the uri and source this step gives, completed
+    by the ones earlier steps gave (an earlier source wins over this step's), must not be an active model's."""
+    earlier = await state.workflows.merged_data(workflow_id)
+    if uri and earlier.get("source"):
+        pair = (uri, earlier["source"])
+    elif source and earlier.get("uri"):
+        pair = (earlier["uri"], source)
+    elif uri and source:
+        pair = (uri, source)
+    else:
+        pair = (earlier.get("uri"), earlier.get("source"))
+    if all(pair):
+        await refuse_duplicate(state, *pair)
+
+
+async def refuse_duplicate(state: Any, uri: str, source: str) -> None:
+    if await state.models.uri_taken(uri, source):
+        raise ClientException("Duplicate model uri and source found")
 
 
 async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_step: int) -> dict:
@@ -141,13 +172,13 @@ async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_s
     problem = required_missing(merged, ["provider_type", "provider_id", "tags", "name", "source"])
     if problem:
         raise problem
-    uri = merged.get("uri") or (cloud and cloud["uri"])
+    # a catalog entry, when one was chosen, gives the model its uri and modality, whatever the steps said
+    uri = cloud["uri"] if cloud else merged.get("uri")
     if await state.models.name_taken(merged["name"]):
         raise ClientException("Model name already exists")
-    if await state.models.uri_taken(uri, merged["source"]):
-        raise ClientException("Duplicate model uri and source found")
+    await refuse_duplicate(state, uri, merged["source"])
     model = await state.models.insert(
-        name=merged["name"], tags=merged["tags"], modality=merged.get("modality") or (cloud and cloud["modality"]) or [],
+        name=merged["name"], tags=merged["tags"], modality=cloud["modality"] if cloud else merged.get("modality") or [],
         source=merged["source"], provider_type="cloud_model", uri=uri, provider_id=provider["id"],
         cloud_model_id=cloud and cloud["id"], supported_endpoints=(cloud and cloud["supported_endpoints"]) or [],
         description=cloud and cloud["description"], created_by=user["id"],

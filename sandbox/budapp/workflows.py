@@ -100,6 +100,9 @@ class Workflows:
         await self.save_step(workflow_id, step_number, {block_name: metadata})
         return await self.update(workflow_id, progress={**metadata, "progress_type": block_name})
 
+    async def has_steps(self, workflow_id: UUID) -> bool:
+        return bool(await self.pool.fetchval("SELECT 1 FROM workflow_step WHERE workflow_id = $1 LIMIT 1", workflow_id))
+
     async def merged_data(self, workflow_id: UUID) -> dict[str, Any]:
         """All steps' data merged in step order (later steps win per key)."""
         merged: dict[str, Any] = {}

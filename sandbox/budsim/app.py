@@ -71,13 +71,50 @@ async def available_clusters(pool: asyncpg.Pool) -> list[dict[str, Any]]:
     return [{"id": str(r["id"]), "name": r["name"], "nodes": json.loads(r["nodes"])} for r in rows]
 
 
+CPU_TYPES = ("cpu", "cpu_high")
+CPU_HIGH_DEDICATED_MAX_CORE_USE = 0.05
+
+
+def dedicated_workers(device: dict[str, Any]) -> int:
+    """Workers a dedicated deployment may take: a busy high-performance CPU (5% of its cores in use or more) or a
+    GPU with any utilisation reported gives none; otherwise the device's available_count."""
+    kind = str(device.get("type", "")).lower()
+    if kind == "cpu_high":
+        cores = device.get("cores") or 0
+        if not cores or (device.get("utilized_cores") or 0) / cores >= CPU_HIGH_DEDICATED_MAX_CORE_USE:
+            return 0
+    elif kind not in CPU_TYPES and ("core_utilization_percent" in device or "memory_utilization_percent" in device):
+        if (device.get("core_utilization_percent") or 0) > 0 or (device.get("memory_utilization_percent") or 0) > 0:
+            return 0
+    return max(int(device.get("available_count", 0)), 0)
+
+
+def shared_workers(device: dict[str, Any]) -> int:
+    """A shared deployment takes one share of any device with memory left: a CPU's memory_gb beyond what is
+    utilised, an accelerator's memory beyond what is allocated (accelerators reporting no allocation are skipped)."""
+    if str(device.get("type", "")).lower() in CPU_TYPES:
+        total, used = device.get("memory_gb") or device.get("mem_per_GPU_in_GB") or 0, device.get("utilized_memory_gb") or 0
+    else:
+        if device.get("memory_allocated_gb") is None:
+            return 0
+        total, used = device.get("mem_per_GPU_in_GB") or device.get("memory_gb") or 0, device["memory_allocated_gb"]
+    return 1 if total - used > 0 else 0
+
+
+def usable_devices(cluster: dict[str, Any], hardware_mode: str | None) -> list[tuple[dict[str, Any], int]]:
+    """The cluster's devices budsim may place a deployment on in the requested hardware mode (dedicated unless
+    shared is asked for), each with the workers it offers."""
+    workers = shared_workers if hardware_mode == "shared" else dedicated_workers
+    offered = [(d, workers(d)) for n in cluster["nodes"] for d in n.get("devices", [])]
+    return [(d, count) for d, count in offered if count > 0]
+
+
 def cluster_metrics(cluster: dict[str, Any], request: SimulationRequest) -> dict[str, Any]:
-    """budsim's ClusterMetrics of the best configuration found on one cluster."""
-    devices = [d for n in cluster["nodes"] for d in n.get("devices", [])]
-    accelerated = any(d.get("type") in ("gpu", "cuda") for d in devices)
+    """budsim's ClusterMetrics of the best configuration found on one cluster (one it has usable devices in)."""
+    devices = usable_devices(cluster, request.hardware_mode)
+    accelerated = any(d.get("type") in ("gpu", "cuda") for d, _ in devices)
     kind = "cuda" if accelerated else "cpu"
-    available = sum(int(d.get("available_count", 0)) for d in devices
-                    if (d.get("type") in ("gpu", "cuda")) == accelerated)
+    available = sum(count for d, count in devices if (d.get("type") in ("gpu", "cuda")) == accelerated)
     cost = round((200.0 if accelerated else 50.0) / max(available, 1), 6)
     return {
         "cluster_id": cluster["id"],
@@ -111,7 +148,7 @@ async def run(body: SimulationRequest, request: Request):
         return "Compatible clusters identified"
 
     async def estimation(context: dict) -> str:
-        context["clusters"] = await available_clusters(state.pool)
+        context["clusters"] = [c for c in await available_clusters(state.pool) if usable_devices(c, body.hardware_mode)]
         if await state.faults.is_on("simulation_fails"):
             raise StepFailed("Performance estimation failed: no device meets the targets")
         if not context["clusters"]:
