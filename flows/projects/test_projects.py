@@ -16,7 +16,7 @@ async def test_project_lifecycle(projects_api, auth_token):
     Flow:
     1. POST /projects/ with a name, description and a tag.
     2. GET /projects/{id} returns what was sent; the project is a client_app project.
-    3. PATCH /projects/{id} renames it.
+    3. PATCH /projects/{id} renames it and changes its description; reading it back shows both changes.
     4. DELETE /projects/{id}; the project is gone (404).
     """
     name = unique_name("project")
@@ -34,10 +34,13 @@ async def test_project_lifecycle(projects_api, auth_token):
         assert (fetched["project"]["name"], fetched["endpoints_count"], fetched["credentials_count"]) == (name, 0, 0)
 
         renamed = unique_name("renamed")
-        edited = assert_status(await projects_api.edit(auth_token, project["id"], name=renamed), 200)
+        edited = assert_status(await projects_api.edit(auth_token, project["id"], name=renamed, description="second"),
+                               200)
         assert_success_envelope(edited, "project.edit")
-        assert edited["project"]["name"] == renamed
-        assert assert_status(await projects_api.get(auth_token, project["id"]), 200)["project"]["name"] == renamed
+        assert edited["message"] == "Project details updated successfully"
+        assert (edited["project"]["name"], edited["project"]["description"]) == (renamed, "second")
+        stored = assert_status(await projects_api.get(auth_token, project["id"]), 200)["project"]
+        assert (stored["name"], stored["description"], stored["tags"]) == (renamed, "second", tags)
     finally:
         deleted = assert_status(await projects_api.delete(auth_token, project["id"]), 200)
     assert deleted == {"object": "project.delete", "message": "Project deleted successfully"}
@@ -57,9 +60,25 @@ async def test_a_project_without_description_is_created(projects_api, budapp_cli
 
 
 @pytest.mark.priority_p1
-async def test_duplicate_project_name_is_refused(projects_api, auth_token, test_project):
-    response = await projects_api.create(auth_token, test_project["name"])
+@pytest.mark.parametrize("spelling", [str, str.swapcase], ids=["same-name", "other-case"])
+async def test_duplicate_project_name_is_refused(projects_api, auth_token, test_project, spelling):
+    """A name one of my projects has is taken whatever its case (budapp compares names lowercased)."""
+    response = await projects_api.create(auth_token, spelling(test_project["name"]))
     assert_error_response(response, 400, "Project already exist with same name")
+
+
+@pytest.mark.priority_p1
+async def test_renaming_to_a_taken_name_is_refused(projects_api, auth_token, project_factory):
+    """
+    A user renames a project to the name of another of their projects: 400, and the project keeps its name.
+
+    Flow: create two projects; PATCH the first with the second's name; read the first back unchanged.
+    """
+    first, second = await project_factory(), await project_factory()
+    response = await projects_api.edit(auth_token, first["id"], name=second["name"])
+    assert_error_response(response, 400, "Project name already exists")
+    stored = assert_status(await projects_api.get(auth_token, first["id"]), 200)["project"]
+    assert stored["name"] == first["name"]
 
 
 @pytest.mark.priority_p1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from sandbox.budapp.schemas import UserRole, UserType, UserUpdate, user_info
 from sandbox.budapp.security import current_active_user, current_user, permissions_of, require
@@ -60,7 +60,8 @@ async def update_user(
     user_id: UUID, body: UserUpdate, request: Request, caller: dict[str, Any] = Depends(current_active_user)
 ):
     if caller["id"] != user_id and "user:manage" not in permissions_of(caller):
-        return error_response(403, "Insufficient permissions for this operation")
+        # budapp raises this one as an HTTPException: a {"detail": ...} body, not its error envelope
+        raise HTTPException(status_code=403, detail="Insufficient permissions for this operation")
     changes = {k: (v.value if hasattr(v, "value") else v) for k, v in body.model_dump(exclude_none=True).items()}
     changes.pop("password", None)
     user = await request.app.state.users.by_id(user_id)
@@ -68,7 +69,7 @@ async def update_user(
         return error_response(404, "User not found")
     if changes:
         user = await request.app.state.users.update(user_id, **changes)
-    return success("user.me", "User details updated successfully", user=user_info(user))
+    return success("user.me", "Successfully update current user", user=user_info(user))
 
 
 @router.delete("/{user_id}")
