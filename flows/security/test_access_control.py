@@ -4,6 +4,7 @@ import secrets
 
 import pytest
 
+from helpers import tokens
 from helpers.assertions import assert_detail, assert_error_response, assert_status
 from helpers.gateway import playground_key
 from helpers.masking import register_secret
@@ -136,3 +137,38 @@ async def test_a_made_up_internal_token_opens_nothing(budapp_client, admin_user,
     if response.status_code == 200:  # the platform let it through: remove what it started before failing
         workflow_janitor(admin_user.access_token, response.json()["workflow_id"])
     assert_detail(response, 403, "Forbidden - Invalid internal token")
+
+
+@pytest.mark.priority_p1
+async def test_an_access_token_alone_initializes_a_playground_session(auth_api, budapp_client, user_factory):
+    """
+    An app holding a user's access token (cross-app sign-on) initializes a playground session with it alone.
+
+    Flow: POST /playground/initialize-with-token with the token in the body and no Authorization header: 200 for
+    the token's own user, living as long as the token does (ttl = expires_in, at most the token's lifetime).
+    """
+    user = await user_factory()
+    response = await budapp_client.post("/playground/initialize-with-token", json={"access_token": user.access_token},
+                                        token="")
+    body = assert_status(response, 200)
+    assert (body["user_id"], body["initialization_status"], body["message"]) == (
+        user.id, "success", "Playground session initialized successfully with access token (cross-app SSO)")
+    assert body["ttl"] == body["expires_in"]
+    assert 0 < body["ttl"] <= user.token["expires_in"]
+
+
+@pytest.mark.priority_p1
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(tokens.with_broken_signature, id="broken-signature"),
+        pytest.param(tokens.unsigned, id="alg-none"),
+        pytest.param(tokens.resigned_with_foreign_key, id="foreign-key"),
+    ],
+)
+async def test_a_forged_access_token_makes_no_playground_session(budapp_client, test_user, forge):
+    """A token the realm did not sign, carrying a real user's claims, is refused: 401 "Invalid or expired access
+    token" (budapp checks its signature against the realm's keys before it trusts the subject)."""
+    response = await budapp_client.post("/playground/initialize-with-token",
+                                        json={"access_token": forge(test_user.access_token)}, token="")
+    assert_error_response(response, 401, "Invalid or expired access token")
