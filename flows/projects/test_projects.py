@@ -109,3 +109,38 @@ async def test_other_users_do_not_see_my_project(projects_api, test_project, use
     stranger = await user_factory()
     listing = assert_status(await projects_api.list(stranger.access_token, limit=100), 200)
     assert test_project["id"] not in {p["project"]["id"] for p in listing["projects"]}
+
+
+@pytest.mark.priority_p1
+async def test_a_project_counts_its_active_members(projects_api, user_factory, project_factory, admin_token):
+    """
+    A user shares a project with a colleague; the project's users_count follows its active members.
+
+    Flow:
+    1. User A creates a project; its listing shows users_count 1.
+    2. A adds user B by id (endpoint:view): 200 "Invite sent successfully"; the listing shows 2, and B now lists
+       and reads the project.
+    3. Adding B again is refused: 400 "User already in project".
+    4. The super user deletes B's account; A's listing counts 1 again (budapp counts active and invited members).
+    """
+    owner, colleague = await user_factory(), await user_factory()
+    project = await project_factory(token=owner.access_token)
+
+    async def users_count() -> int:
+        listing = assert_status(await projects_api.list(owner.access_token, name=project["name"]), 200)
+        assert [p["project"]["id"] for p in listing["projects"]] == [project["id"]]
+        return listing["projects"][0]["users_count"]
+
+    assert await users_count() == 1
+    added = assert_status(await projects_api.add_members(owner.access_token, project["id"], [colleague.id]), 200)
+    assert added == {"object": "project.add_users", "message": "Invite sent successfully"}
+    assert await users_count() == 2
+    shared = assert_status(await projects_api.list(colleague.access_token, limit=100), 200)["projects"]
+    assert project["id"] in {p["project"]["id"] for p in shared}
+    assert_status(await projects_api.get(colleague.access_token, project["id"]), 200)
+    assert_error_response(await projects_api.add_members(owner.access_token, project["id"], [colleague.id]), 400,
+                          "User already in project")
+
+    deleted = await projects_api.budapp.delete(f"/users/{colleague.id}", token=admin_token)
+    assert assert_status(deleted, 200)["message"] == "User deleted successfully"
+    assert await users_count() == 1

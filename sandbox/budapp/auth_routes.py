@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sandbox.budapp import keycloak
 from sandbox.budapp.blacklist import BlacklistUnavailable
 from sandbox.budapp.rate_limit import enforce
-from sandbox.budapp.schemas import LogoutRequest, RefreshTokenRequest, UserCreate, UserLogin
+from sandbox.budapp.schemas import LogoutRequest, RefreshTokenRequest, UserCreate, UserLogin, granted_permissions
 from sandbox.common.envelopes import error_response, success
 
 log = logging.getLogger("sandbox.budapp.auth")
@@ -39,6 +39,8 @@ async def register(body: UserCreate, request: Request):
                 connection, auth_id=auth_id, name=body.name, email=body.email, role=body.role.value,
                 status="active", is_superuser=False, is_reset_password=False, color=random_color(),
                 first_login=True, company=body.company, purpose=body.purpose, user_type="client",
+                # budapp forces the type to client but grants the permissions asked for too (known defect BUD-011)
+                granted_permissions=granted_permissions(body.permissions),
             )
             await state.projects.insert(
                 connection, user["id"], name=DEFAULT_PROJECT, description="Your default project",

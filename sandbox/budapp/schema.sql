@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS "user" (
     created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
     modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
 );
+-- what Keycloak grants a user beyond its type's permissions (budapp keeps them in Keycloak, not in this table)
+ALTER TABLE "user" ADD COLUMN IF NOT EXISTS granted_permissions TEXT[] NULL;
 
 CREATE TABLE IF NOT EXISTS project (
     id UUID PRIMARY KEY,

@@ -73,7 +73,8 @@ async def current_active_user(user: dict[str, Any] = Depends(current_user)) -> d
 def permissions_of(user: dict[str, Any]) -> frozenset[str]:
     if user["is_superuser"]:
         return ALL_PERMISSIONS
-    return CLIENT_PERMISSIONS if user["user_type"] == "client" else ADMIN_PERMISSIONS
+    by_type = CLIENT_PERMISSIONS if user["user_type"] == "client" else ADMIN_PERMISSIONS
+    return by_type | frozenset(user.get("granted_permissions") or ())
 
 
 def require(permission: str) -> Callable[..., Any]:
