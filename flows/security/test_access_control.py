@@ -172,3 +172,18 @@ async def test_a_forged_access_token_makes_no_playground_session(budapp_client, 
     response = await budapp_client.post("/playground/initialize-with-token",
                                         json={"access_token": forge(test_user.access_token)}, token="")
     assert_error_response(response, 401, "Invalid or expired access token")
+
+
+@pytest.mark.priority_p1
+async def test_another_users_provider_credential_is_not_deletable(deployments_api, budapp_client, provider_credential,
+                                                                   auth_token, admin_token):
+    """
+    A client user tries to delete the super user's provider credential.
+
+    budapp asks no permission for the delete, only that the caller owns the credential: 403 "User does not have
+    permission to delete this credential", and the owner still lists it.
+    """
+    response = await deployments_api.delete_provider_credential(auth_token, provider_credential["id"])
+    assert_detail(response, 403, "User does not have permission to delete this credential")
+    listing = assert_status(await budapp_client.get("/proprietary/credentials/", token=admin_token), 200)
+    assert provider_credential["id"] in {c["id"] for c in listing["credentials"]}, "a stranger deleted my credential"
