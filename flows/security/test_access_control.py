@@ -187,3 +187,24 @@ async def test_another_users_provider_credential_is_not_deletable(deployments_ap
     assert_detail(response, 403, "User does not have permission to delete this credential")
     listing = assert_status(await budapp_client.get("/proprietary/credentials/", token=admin_token), 200)
     assert provider_credential["id"] in {c["id"] for c in listing["credentials"]}, "a stranger deleted my credential"
+
+
+@pytest.mark.priority_p1
+async def test_another_admins_workflow_takes_no_steps(models_api, budapp_client, admin_token, admin_factory,
+                                                     workflow_janitor):
+    """
+    Two admins may both onboard models; neither can continue the other's workflow.
+
+    Flow: the super user starts a cloud-model workflow; an admin the super user created with model:manage sends
+    step 2 of it: 400 "User is not authorized to perform this action"; the workflow is still in progress at step 1
+    and holds nothing of that step.
+    """
+    started = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
+    workflow_janitor(admin_token, started["workflow_id"])
+    colleague = await admin_factory("model:manage")
+    intruding_name = unique_name("model")
+    response = await models_api.cloud_step(colleague.access_token, 2, started["workflow_id"], name=intruding_name)
+    assert_error_response(response, 400, "User is not authorized to perform this action")
+    record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
+    assert (record["status"], record["current_step"]) == ("in_progress", 1)
+    assert intruding_name not in str(record["workflow_steps"]), "another admin's step was stored"

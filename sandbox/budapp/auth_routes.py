@@ -27,6 +27,12 @@ def random_color() -> str:
     return "#" + secrets.token_hex(3).upper()
 
 
+def default_project(user_id) -> dict:
+    """The project budapp gives every new client user."""
+    return {"name": DEFAULT_PROJECT, "description": "This is your default project.", "project_type": "client_app",
+            "created_by": user_id, "tags": []}
+
+
 @router.post("/register", dependencies=[Depends(enforce)])
 async def register(body: UserCreate, request: Request):
     state = request.app.state
@@ -40,12 +46,9 @@ async def register(body: UserCreate, request: Request):
                 status="active", is_superuser=False, is_reset_password=False, color=random_color(),
                 first_login=True, company=body.company, purpose=body.purpose, user_type="client",
                 # budapp forces the type to client but grants the permissions asked for too (known defect BUD-011)
-                granted_permissions=granted_permissions(body.permissions),
+                granted_permissions=granted_permissions(body.permissions), realm_role=body.role.value,
             )
-            await state.projects.insert(
-                connection, user["id"], name=DEFAULT_PROJECT, description="Your default project",
-                project_type="client_app", created_by=user["id"], tags=[],
-            )
+            await state.projects.insert(connection, user["id"], **default_project(user["id"]))
     except Exception:  # noqa: BLE001 - budapp answers a generic 400 and logs the cause
         log.exception("registration failed")
         return error_response(400, "Failed to register user")
@@ -63,6 +66,7 @@ async def login(body: UserLogin, request: Request):
         return error_response(400, "Incorrect email or password")
     if user is None:  # known to Keycloak only: budapp would provision the user; the sandbox has no such accounts
         return error_response(400, "Failed to login user")
+    user = await _synced_with_roles(state, user)
     if body.user_type.value == "admin" and user["user_type"] == "client":
         return error_response(400, "Access denied: This account does not have admin privileges")
     if user["status"] == "deleted":
@@ -74,6 +78,19 @@ async def login(body: UserLogin, request: Request):
         "auth_token", "User logged in successfully", token=token,
         first_login=user["first_login"], is_reset_password=user["is_reset_password"],
     )
+
+
+async def _synced_with_roles(state, user: dict) -> dict:
+    """budapp takes a user's type and role from its Keycloak realm role at every login: admin or super_admin make an
+    admin (the latter a superuser), any other role a client."""
+    realm_role = user["realm_role"]
+    if realm_role is None:
+        return user
+    synced = {"user_type": "admin" if realm_role in ("admin", "super_admin") else "client",
+              "is_superuser": realm_role == "super_admin", "role": realm_role}
+    if all(user[k] == v for k, v in synced.items()):
+        return user
+    return await state.users.update(user["id"], **synced)
 
 
 @router.post("/refresh-token", dependencies=[Depends(enforce)])

@@ -105,6 +105,11 @@ class KeycloakStandIn:
         async with self.pool.acquire() as connection:
             return await self.create_user(connection, email, password)
 
+    async def set_password(self, auth_id: UUID, password: str) -> None:
+        await self.pool.execute(
+            "UPDATE keycloak.user_entity SET password_hash = $2 WHERE id = $1", auth_id, hash_password(password)
+        )
+
     async def authenticate(self, email: str, password: str) -> UUID:
         record = await self.pool.fetchrow(
             "SELECT id, password_hash, enabled FROM keycloak.user_entity WHERE email = lower($1)", email

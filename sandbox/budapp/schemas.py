@@ -121,6 +121,21 @@ class UserUpdate(BaseModel):
     purpose: str | None = Field(None, max_length=255)
     user_type: UserType | None = None
 
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str | None) -> str | None:
+        problem = password_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: UserRole | None) -> UserRole | None:
+        if value == UserRole.super_admin:
+            raise ValueError("The SUPER_ADMIN role is not permitted.")
+        return value
+
 
 class Tag(BaseModel):
     name: str = Field(min_length=1)
