@@ -76,6 +76,14 @@ class AuthAPI:
         user.remember_token(body["token"])
         return body
 
+    async def set_own_password(self, user: TestUser, password: str) -> None:
+        """``user`` changes its password (which activates an invited account); fail with the answer otherwise."""
+        register_secret(password)
+        response = await self.budapp.patch(f"/users/{user.id}", json={"password": password}, token=user.access_token)
+        if response.status_code != 200:
+            raise AssertionError(f"{user.email} could not set a password: {response.status_code} {response.text[:300]}")
+        user.password = password
+
     async def valid_access_token(self, user: TestUser, margin: float = 30.0) -> str:
         """``user``'s access token, refreshed first when it expires within ``margin`` seconds."""
         if user.access_token and seconds_left(user.access_token) > margin:

@@ -24,6 +24,7 @@ async def test_login_returns_a_keycloak_token_for_the_user(auth_api, test_user):
     1. POST /auth/login with the user's credentials.
     2. The answer is the auth_token envelope carrying Keycloak's raw token object.
     3. The access token is a live JWT whose subject is the user.
+    4. Each token's own exp claim matches the lifetime the answer announces (expires_in, refresh_expires_in).
     """
     response = await auth_api.login(test_user.email, test_user.password)
     body = assert_status(response, 200)
@@ -39,7 +40,17 @@ async def test_login_returns_a_keycloak_token_for_the_user(auth_api, test_user):
     claims = tokens.claims(token["access_token"])
     assert claims["exp"] > time.time()
     assert claims["email"] == test_user.email
+    assert_lifetime(claims, token["expires_in"], "access")
+    assert_lifetime(tokens.claims(token["refresh_token"]), token["refresh_expires_in"], "refresh")
     test_user.remember_token(token)
+
+
+def assert_lifetime(claims: dict, announced: int, kind: str) -> None:
+    """A token lives as long as the answer announces: Keycloak signs exp = iat + lifespan and counts the announced
+    seconds when it answers, up to a second after iat."""
+    lived_longer = claims["exp"] - claims["iat"] - announced
+    assert 0 <= lived_longer <= 1, (f"the {kind} token lives {claims['exp'] - claims['iat']}s (exp - iat), "
+                                    f"the answer announced {announced}s")
 
 
 @pytest.mark.priority_p1

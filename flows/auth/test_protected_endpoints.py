@@ -91,3 +91,14 @@ async def test_expired_token_is_refused_after_the_leeway(auth_api, user_factory,
     assert_status(await auth_api.me(user.access_token), 200)
     await _wait_until_seconds_past_exp(user.access_token, ACCESS_TOKEN_LEEWAY + 2)
     assert_detail(await auth_api.me(user.access_token), 401, "Invalid authentication credentials")
+
+
+@pytest.mark.priority_p1
+async def test_the_id_token_is_not_an_access_token(auth_api, test_user):
+    """
+    The ID token a login returns is signed with the realm's key too, but it is issued to the client (aud is the
+    client, typ ID), not to call APIs: presented as a Bearer token it opens nothing (401).
+    """
+    id_token = test_user.token["id_token"]
+    assert tokens.claims(id_token)["typ"] == "ID"
+    assert_detail(await auth_api.me(id_token), 401, "Invalid authentication credentials")

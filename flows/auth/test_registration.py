@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.assertions import assert_error_response, assert_status, assert_validation_error
+from helpers.assertions import assert_detail, assert_error_response, assert_status, assert_validation_error
 from helpers.auth import new_user_identity
 
 pytestmark = [pytest.mark.e2e, pytest.mark.auth]
@@ -54,6 +54,20 @@ async def test_user_type_cannot_be_chosen_at_registration(auth_api, unregistered
     assert_status(await auth_api.register(unregistered_user, user_type="admin"), 200)
     response = await auth_api.login(unregistered_user.email, unregistered_user.password, user_type="admin")
     assert_error_response(response, 400, "Access denied: This account does not have admin privileges")
+
+
+@pytest.mark.priority_p1
+async def test_permissions_cannot_be_chosen_at_registration(auth_api, budapp_client, unregistered_user):
+    """
+    A self-registered user holds the client permissions only, whatever permissions the registration asks for.
+
+    Flow: register asking for user:manage; log in; listing the users (which needs user:manage) is refused with 403.
+    """
+    wished = [{"name": "user:manage", "has_permission": True}]
+    assert_status(await auth_api.register(unregistered_user, permissions=wished), 200)
+    await auth_api.login_user(unregistered_user)
+    response = await budapp_client.get("/users/", token=unregistered_user.access_token)
+    assert_detail(response, 403, "Insufficient permissions for this operation")
 
 
 @pytest.mark.priority_p1

@@ -16,7 +16,7 @@ async def test_project_lifecycle(projects_api, auth_token):
     Flow:
     1. POST /projects/ with a name, description and a tag.
     2. GET /projects/{id} returns what was sent; the project is a client_app project.
-    3. PATCH /projects/{id} renames it.
+    3. PATCH /projects/{id} renames it and changes its description; reading it back shows both changes.
     4. DELETE /projects/{id}; the project is gone (404).
     """
     name = unique_name("project")
@@ -34,10 +34,13 @@ async def test_project_lifecycle(projects_api, auth_token):
         assert (fetched["project"]["name"], fetched["endpoints_count"], fetched["credentials_count"]) == (name, 0, 0)
 
         renamed = unique_name("renamed")
-        edited = assert_status(await projects_api.edit(auth_token, project["id"], name=renamed), 200)
+        edited = assert_status(await projects_api.edit(auth_token, project["id"], name=renamed, description="second"),
+                               200)
         assert_success_envelope(edited, "project.edit")
-        assert edited["project"]["name"] == renamed
-        assert assert_status(await projects_api.get(auth_token, project["id"]), 200)["project"]["name"] == renamed
+        assert edited["message"] == "Project details updated successfully"
+        assert (edited["project"]["name"], edited["project"]["description"]) == (renamed, "second")
+        stored = assert_status(await projects_api.get(auth_token, project["id"]), 200)["project"]
+        assert (stored["name"], stored["description"], stored["tags"]) == (renamed, "second", tags)
     finally:
         deleted = assert_status(await projects_api.delete(auth_token, project["id"]), 200)
     assert deleted == {"object": "project.delete", "message": "Project deleted successfully"}
@@ -57,9 +60,25 @@ async def test_a_project_without_description_is_created(projects_api, budapp_cli
 
 
 @pytest.mark.priority_p1
-async def test_duplicate_project_name_is_refused(projects_api, auth_token, test_project):
-    response = await projects_api.create(auth_token, test_project["name"])
+@pytest.mark.parametrize("spelling", [str, str.swapcase], ids=["same-name", "other-case"])
+async def test_duplicate_project_name_is_refused(projects_api, auth_token, test_project, spelling):
+    """A name one of my projects has is taken whatever its case (budapp compares names lowercased)."""
+    response = await projects_api.create(auth_token, spelling(test_project["name"]))
     assert_error_response(response, 400, "Project already exist with same name")
+
+
+@pytest.mark.priority_p1
+async def test_renaming_to_a_taken_name_is_refused(projects_api, auth_token, project_factory):
+    """
+    A user renames a project to the name of another of their projects: 400, and the project keeps its name.
+
+    Flow: create two projects; PATCH the first with the second's name; read the first back unchanged.
+    """
+    first, second = await project_factory(), await project_factory()
+    response = await projects_api.edit(auth_token, first["id"], name=second["name"])
+    assert_error_response(response, 400, "Project name already exists")
+    stored = assert_status(await projects_api.get(auth_token, first["id"]), 200)["project"]
+    assert stored["name"] == first["name"]
 
 
 @pytest.mark.priority_p1
@@ -90,3 +109,38 @@ async def test_other_users_do_not_see_my_project(projects_api, test_project, use
     stranger = await user_factory()
     listing = assert_status(await projects_api.list(stranger.access_token, limit=100), 200)
     assert test_project["id"] not in {p["project"]["id"] for p in listing["projects"]}
+
+
+@pytest.mark.priority_p1
+async def test_a_project_counts_its_active_members(projects_api, user_factory, project_factory, admin_token):
+    """
+    A user shares a project with a colleague; the project's users_count follows its active members.
+
+    Flow:
+    1. User A creates a project; its listing shows users_count 1.
+    2. A adds user B by id (endpoint:view): 200 "Invite sent successfully"; the listing shows 2, and B now lists
+       and reads the project.
+    3. Adding B again is refused: 400 "User already in project".
+    4. The super user deletes B's account; A's listing counts 1 again (budapp counts active and invited members).
+    """
+    owner, colleague = await user_factory(), await user_factory()
+    project = await project_factory(token=owner.access_token)
+
+    async def users_count() -> int:
+        listing = assert_status(await projects_api.list(owner.access_token, name=project["name"]), 200)
+        assert [p["project"]["id"] for p in listing["projects"]] == [project["id"]]
+        return listing["projects"][0]["users_count"]
+
+    assert await users_count() == 1
+    added = assert_status(await projects_api.add_members(owner.access_token, project["id"], [colleague.id]), 200)
+    assert added == {"object": "project.add_users", "message": "Invite sent successfully"}
+    assert await users_count() == 2
+    shared = assert_status(await projects_api.list(colleague.access_token, limit=100), 200)["projects"]
+    assert project["id"] in {p["project"]["id"] for p in shared}
+    assert_status(await projects_api.get(colleague.access_token, project["id"]), 200)
+    assert_error_response(await projects_api.add_members(owner.access_token, project["id"], [colleague.id]), 400,
+                          "User already in project")
+
+    deleted = await projects_api.budapp.delete(f"/users/{colleague.id}", token=admin_token)
+    assert assert_status(deleted, 200)["message"] == "User deleted successfully"
+    assert await users_count() == 1

@@ -1,10 +1,14 @@
 """Nobody reads or changes what belongs to somebody else."""
 
+import secrets
+
 import pytest
 
+from helpers import tokens
 from helpers.assertions import assert_detail, assert_error_response, assert_status
 from helpers.gateway import playground_key
-from helpers.naming import unique_name
+from helpers.masking import register_secret
+from helpers.naming import unique_name, unique_person_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]
 
@@ -61,9 +65,16 @@ async def test_client_user_cannot_delete_an_endpoint(deployments_api, test_endpo
 @pytest.mark.priority_p1
 async def test_another_users_workflow_cannot_be_completed_or_deleted(models_api, budapp_client, admin_token, auth_token,
                                                                      workflow_janitor):
-    """Only a workflow's creator may mark it completed or delete it."""
+    """
+    Only a workflow's creator sees it in their list, marks it completed or deletes it.
+
+    Flow: the super user starts a cloud-model workflow; a client user's GET /workflows does not list it (budapp lists
+    the caller's own), and its PATCH and DELETE answer 404; the creator still reads it in progress.
+    """
     started = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
     workflow_janitor(admin_token, started["workflow_id"])
+    listing = assert_status(await budapp_client.get("/workflows", params={"limit": 100}, token=auth_token), 200)
+    assert started["workflow_id"] not in {w["id"] for w in listing["workflows"]}, "a stranger lists my workflow"
     # budapp looks a workflow up among its caller's own: somebody else's is simply not found
     assert_error_response(await budapp_client.patch(f"/workflows/{started['workflow_id']}", token=auth_token), 404,
                           "Workflow not found")
@@ -82,3 +93,118 @@ async def test_a_gateway_key_reaches_only_its_users_endpoints(test_endpoint, gat
     response = await gateway_api.chat(key, test_endpoint["name"], "hello")
     assert response.status_code == 404
     assert response.json()["error"]["message"] == f"Model not found: {test_endpoint['name']}"
+
+
+@pytest.mark.priority_p1
+async def test_a_user_edits_only_their_own_profile(auth_api, budapp_client, user_factory):
+    """
+    A user renames themself; another user cannot change them.
+
+    Flow:
+    1. User A PATCHes /users/{A} with a new name: 200 "Successfully update current user"; /users/me shows it.
+    2. User B PATCHes /users/{A} (name, company): 403 "Insufficient permissions for this operation" (B lacks
+       user:manage).
+    3. A's /users/me still shows A's own name and no company.
+    """
+    owner, stranger = await user_factory(), await user_factory()
+    new_name = unique_person_name()
+    edited = assert_status(await budapp_client.patch(f"/users/{owner.id}", json={"name": new_name},
+                                                     token=owner.access_token), 200)
+    assert (edited["object"], edited["message"], edited["user"]["name"]) == (
+        "user.me", "Successfully update current user", new_name)
+    assert assert_status(await auth_api.me(owner.access_token), 200)["user"]["name"] == new_name
+
+    takeover = await budapp_client.patch(f"/users/{owner.id}", json={"name": unique_person_name(), "company": "Evil"},
+                                         token=stranger.access_token)
+    assert_detail(takeover, 403, "Insufficient permissions for this operation")
+    me = assert_status(await auth_api.me(owner.access_token), 200)["user"]
+    assert (me["name"], me["company"]) == (new_name, None), "another user changed my profile"
+
+
+@pytest.mark.priority_p1
+@pytest.mark.parametrize("header", ["dapr-api-token", "x-app-api-token"])
+async def test_a_made_up_internal_token_opens_nothing(budapp_client, admin_user, workflow_janitor, header):
+    """
+    Without a user token, budapp's dual-auth routes take internal calls from the Dapr sidecar, which carry budapp's
+    APP_API_TOKEN and the user_id acted for. A caller who sends a made-up app token, acting for the super user,
+    is refused: 403 "Forbidden - Invalid internal token" (budapp compares the value, not only its presence).
+    """
+    made_up = secrets.token_urlsafe(32)
+    register_secret(made_up)
+    response = await budapp_client.post(
+        "/models/cloud-model-workflow", params={"user_id": admin_user.id}, headers={header: made_up},
+        json={"step_number": 1, "workflow_total_steps": 5, "provider_type": "cloud_model"})
+    if response.status_code == 200:  # the platform let it through: remove what it started before failing
+        workflow_janitor(admin_user.access_token, response.json()["workflow_id"])
+    assert_detail(response, 403, "Forbidden - Invalid internal token")
+
+
+@pytest.mark.priority_p1
+async def test_an_access_token_alone_initializes_a_playground_session(auth_api, budapp_client, user_factory):
+    """
+    An app holding a user's access token (cross-app sign-on) initializes a playground session with it alone.
+
+    Flow: POST /playground/initialize-with-token with the token in the body and no Authorization header: 200 for
+    the token's own user, living as long as the token does (ttl = expires_in, at most the token's lifetime).
+    """
+    user = await user_factory()
+    response = await budapp_client.post("/playground/initialize-with-token", json={"access_token": user.access_token},
+                                        token="")
+    body = assert_status(response, 200)
+    assert (body["user_id"], body["initialization_status"], body["message"]) == (
+        user.id, "success", "Playground session initialized successfully with access token (cross-app SSO)")
+    assert body["ttl"] == body["expires_in"]
+    assert 0 < body["ttl"] <= user.token["expires_in"]
+
+
+@pytest.mark.priority_p1
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(tokens.with_broken_signature, id="broken-signature"),
+        pytest.param(tokens.unsigned, id="alg-none"),
+        pytest.param(tokens.resigned_with_foreign_key, id="foreign-key"),
+    ],
+)
+async def test_a_forged_access_token_makes_no_playground_session(budapp_client, test_user, forge):
+    """A token the realm did not sign, carrying a real user's claims, is refused: 401 "Invalid or expired access
+    token" (budapp checks its signature against the realm's keys before it trusts the subject)."""
+    response = await budapp_client.post("/playground/initialize-with-token",
+                                        json={"access_token": forge(test_user.access_token)}, token="")
+    assert_error_response(response, 401, "Invalid or expired access token")
+
+
+@pytest.mark.priority_p1
+async def test_another_users_provider_credential_is_not_deletable(deployments_api, budapp_client, provider_credential,
+                                                                   auth_token, admin_token):
+    """
+    A client user tries to delete the super user's provider credential.
+
+    budapp asks no permission for the delete, only that the caller owns the credential: 403 "User does not have
+    permission to delete this credential", and the owner still lists it.
+    """
+    response = await deployments_api.delete_provider_credential(auth_token, provider_credential["id"])
+    assert_detail(response, 403, "User does not have permission to delete this credential")
+    listing = assert_status(await budapp_client.get("/proprietary/credentials/", token=admin_token), 200)
+    assert provider_credential["id"] in {c["id"] for c in listing["credentials"]}, "a stranger deleted my credential"
+
+
+@pytest.mark.priority_p1
+async def test_another_admins_workflow_takes_no_steps(models_api, budapp_client, admin_token, admin_factory,
+                                                     workflow_janitor):
+    """
+    Two admins may both onboard models; neither can continue the other's workflow.
+
+    Flow: the super user starts a cloud-model workflow; an admin the super user created with model:manage sends
+    step 2 of it: 400 "User is not authorized to perform this action"; the workflow is still in progress at step 1
+    and holds nothing of that step.
+    """
+    started = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
+    workflow_janitor(admin_token, started["workflow_id"])
+    colleague = await admin_factory("model:manage")
+    intruding_name = unique_name("model")
+    response = await models_api.cloud_step(colleague.access_token, 2, started["workflow_id"], name=intruding_name)
+    assert_error_response(response, 400, "User is not authorized to perform this action")
+    record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
+    assert (record["status"], record["current_step"]) == ("in_progress", 1)
+    assert intruding_name not in str(record["workflow_steps"]), "another admin's step was stored"

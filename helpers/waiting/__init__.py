@@ -1,6 +1,7 @@
 """Waiting for the platform: one poll loop (``poll_until``), its retry rule and its clock.
 
-* ``poll``: ``Polling`` (timeout, intervals, clock, observers) and ``poll_until``;
+* ``poll``: ``Polling`` (timeout, intervals, clock, observers), ``poll_until`` and ``holds_for`` (what must stay
+  true for a while);
 * ``retry_rule``: ``checked(response)``, which answers poll on and which stop a wait at once;
 * ``errors``: how waits end (``WaitTimeout``, ``WaitFailed``, ``WaitStopped``) and the answers probes raise;
 * ``events``: what observers are told (and the ``e2e.wait`` log);
@@ -21,7 +22,7 @@ from helpers.waiting.errors import (
     WaitTimeout,
 )
 from helpers.waiting.events import WaitEvent, WaitObserver
-from helpers.waiting.poll import Polling, PollStats, poll_until
+from helpers.waiting.poll import Polling, PollStats, holds_for, poll_until
 from helpers.waiting.retry_rule import TRANSIENT_STATUSES, checked, retry_after_seconds
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "WaitStopped",
     "WaitTimeout",
     "checked",
+    "holds_for",
     "poll_until",
     "retry_after_seconds",
 ]

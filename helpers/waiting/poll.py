@@ -137,3 +137,31 @@ async def poll_until(
             pause = max(pause, retry_after)
         await clock.sleep(min(pause, remaining))
         delay = min(delay * polling.backoff, polling.max_interval)
+
+
+async def holds_for(
+    probe: Callable[[], Awaitable[T]],
+    holds: Callable[[T], bool],
+    *,
+    duration: float,
+    description: str,
+    polling: Polling,
+    describe: Callable[[T], str] = repr,
+    stats: PollStats | None = None,
+) -> T:
+    """Poll ``probe`` for ``duration`` seconds and return its last value; ``WaitFailed`` as soon as ``holds`` does not.
+
+    For what must stay true over time (a revoked token stays refused): one look proves nothing about the next.
+    """
+    clock = polling.clock
+    until = clock.monotonic() + duration
+
+    def lasted(value: T) -> bool:
+        return holds(value) and clock.monotonic() >= until
+
+    def broke(value: T) -> str | None:
+        return None if holds(value) else f"it stopped holding: {describe(value)}"
+
+    return await poll_until(probe, lasted, description=f"{description} (for {duration:g}s)",
+                            polling=polling.within(duration + polling.max_interval + 5), failed=broke,
+                            describe=describe, stats=stats)

@@ -32,13 +32,14 @@ async def seed_super_user(app: FastAPI) -> None:
     auth_id = await state.keycloak.ensure_user(settings.super_user_email, settings.super_user_password)
     existing = await state.users.by_email(settings.super_user_email)
     if existing:
-        await state.users.update(existing["id"], auth_id=auth_id, status="active", is_superuser=True)
+        await state.users.update(existing["id"], auth_id=auth_id, status="active", is_superuser=True,
+                                 realm_role="super_admin")
         return
     async with state.pool.acquire() as connection:
         await state.users.insert(
             connection, auth_id=auth_id, name="admin", email=settings.super_user_email, role="super_admin",
             status="active", is_superuser=True, is_reset_password=False, color="#E57333", first_login=False,
-            user_type="admin",
+            user_type="admin", realm_role="super_admin",
         )
 
 

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sandbox.budapp import keycloak
 from sandbox.budapp.blacklist import BlacklistUnavailable
 from sandbox.budapp.rate_limit import enforce
-from sandbox.budapp.schemas import LogoutRequest, RefreshTokenRequest, UserCreate, UserLogin
+from sandbox.budapp.schemas import LogoutRequest, RefreshTokenRequest, UserCreate, UserLogin, granted_permissions
 from sandbox.common.envelopes import error_response, success
 
 log = logging.getLogger("sandbox.budapp.auth")
@@ -25,6 +25,12 @@ DEFAULT_PROJECT = "My First Project"
 
 def random_color() -> str:
     return "#" + secrets.token_hex(3).upper()
+
+
+def default_project(user_id) -> dict:
+    """The project budapp gives every new client user."""
+    return {"name": DEFAULT_PROJECT, "description": "This is your default project.", "project_type": "client_app",
+            "created_by": user_id, "tags": []}
 
 
 @router.post("/register", dependencies=[Depends(enforce)])
@@ -39,11 +45,10 @@ async def register(body: UserCreate, request: Request):
                 connection, auth_id=auth_id, name=body.name, email=body.email, role=body.role.value,
                 status="active", is_superuser=False, is_reset_password=False, color=random_color(),
                 first_login=True, company=body.company, purpose=body.purpose, user_type="client",
+                # budapp forces the type to client but grants the permissions asked for too (known defect BUD-011)
+                granted_permissions=granted_permissions(body.permissions), realm_role=body.role.value,
             )
-            await state.projects.insert(
-                connection, user["id"], name=DEFAULT_PROJECT, description="Your default project",
-                project_type="client_app", created_by=user["id"], tags=[],
-            )
+            await state.projects.insert(connection, user["id"], **default_project(user["id"]))
     except Exception:  # noqa: BLE001 - budapp answers a generic 400 and logs the cause
         log.exception("registration failed")
         return error_response(400, "Failed to register user")
@@ -61,6 +66,7 @@ async def login(body: UserLogin, request: Request):
         return error_response(400, "Incorrect email or password")
     if user is None:  # known to Keycloak only: budapp would provision the user; the sandbox has no such accounts
         return error_response(400, "Failed to login user")
+    user = await _synced_with_roles(state, user)
     if body.user_type.value == "admin" and user["user_type"] == "client":
         return error_response(400, "Access denied: This account does not have admin privileges")
     if user["status"] == "deleted":
@@ -72,6 +78,19 @@ async def login(body: UserLogin, request: Request):
         "auth_token", "User logged in successfully", token=token,
         first_login=user["first_login"], is_reset_password=user["is_reset_password"],
     )
+
+
+async def _synced_with_roles(state, user: dict) -> dict:
+    """budapp takes a user's type and role from its Keycloak realm role at every login: admin or super_admin make an
+    admin (the latter a superuser), any other role a client."""
+    realm_role = user["realm_role"]
+    if realm_role is None:
+        return user
+    synced = {"user_type": "admin" if realm_role in ("admin", "super_admin") else "client",
+              "is_superuser": realm_role == "super_admin", "role": realm_role}
+    if all(user[k] == v for k, v in synced.items()):
+        return user
+    return await state.users.update(user["id"], **synced)
 
 
 @router.post("/refresh-token", dependencies=[Depends(enforce)])

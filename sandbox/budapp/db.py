@@ -59,6 +59,11 @@ class Users:
     async def by_auth_id(self, auth_id: UUID) -> dict[str, Any] | None:
         return row(await self.pool.fetchrow('SELECT * FROM "user" WHERE auth_id = $1', auth_id))
 
+    async def active_or_invited(self, user_ids: set[UUID]) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            """SELECT * FROM "user" WHERE id = ANY($1::uuid[]) AND status IN ('active', 'invited')""", list(user_ids))
+        return [dict(r) for r in rows]
+
     async def another_than(self, user_id: UUID) -> dict[str, Any] | None:
         return row(await self.pool.fetchrow('SELECT * FROM "user" WHERE id <> $1 ORDER BY created_at LIMIT 1', user_id))
 
@@ -109,6 +114,15 @@ class Projects:
 
     async def update(self, project_id: UUID, **fields: Any) -> dict[str, Any] | None:
         return await update_row(self.pool, "project", project_id, **fields)
+
+    async def member_ids(self, project_id: UUID) -> set[UUID]:
+        rows = await self.pool.fetch("SELECT user_id FROM project_user_association WHERE project_id = $1", project_id)
+        return {r["user_id"] for r in rows}
+
+    async def add_member(self, project_id: UUID, user_id: UUID) -> None:
+        await self.pool.execute(
+            "INSERT INTO project_user_association (project_id, user_id) VALUES ($1, $2)", project_id, user_id
+        )
 
     async def is_member(self, project_id: UUID, user_id: UUID) -> bool:
         return bool(

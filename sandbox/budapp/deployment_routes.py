@@ -7,16 +7,16 @@ import re
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import UUID4, BaseModel, Field, field_validator
 
 from sandbox.budapp import local_routes
 from sandbox.budapp.clusters_db import cluster_info
-from sandbox.budapp.endpoints_db import credential_info, gateway_route
+from sandbox.budapp.endpoints_db import credential_listed, gateway_route
 from sandbox.budapp.models_db import model_info
-from sandbox.budapp.security import dual_auth, require
+from sandbox.budapp.security import current_active_user, dual_auth, require
 from sandbox.budapp.workflow_routes import _unpack, client_error, render
 from sandbox.budapp.workflows import StepRequest, required_missing
 from sandbox.common.envelopes import ClientException, error_response, paginated, success
@@ -206,17 +206,23 @@ async def create_credential(body: CredentialRequest, request: Request, user: Ann
 
 
 @router.get("/proprietary/credentials/")
-async def list_credentials(request: Request, user: Annotated[dict, Depends(require("model:view"))]):
-    rows = await request.app.state.credentials.of_user(user["id"])
-    return _single([credential_info(c) for c in rows], "Proprietary Credentials listed successfully")
+async def list_credentials(request: Request, user: Annotated[dict, Depends(current_active_user)],
+                           page: int = Query(1, ge=1), limit: int = Query(10, ge=0)):
+    """The caller's own credentials (budapp asks for no permission), each with its running endpoints counted."""
+    rows, total = await request.app.state.credentials.page_of_user(user["id"], (page - 1) * limit, limit)
+    return paginated("info", "Proprietary credentials listed successfully", "credentials",
+                     [credential_listed(c) for c in rows], page, limit, total)
 
 
 @router.delete("/proprietary/credentials/{credential_id}")
-async def delete_credential(credential_id: UUID, request: Request, user: Annotated[dict, Depends(require("model:manage"))]):
+async def delete_credential(credential_id: UUID, request: Request, user: Annotated[dict, Depends(current_active_user)]):
+    """budapp asks for no permission here, only for the credential's owner (HTTPExceptions: {"detail": ...})."""
     state = request.app.state
     credential = await state.credentials.get(credential_id)
-    if credential is None or credential["user_id"] != user["id"]:
-        raise ClientException("Proprietary Credential not found", 404)
+    if credential is None:
+        raise HTTPException(status_code=404, detail="Credential not found")
+    if credential["user_id"] != user["id"]:
+        raise HTTPException(status_code=403, detail="User does not have permission to delete this credential")
     await state.credentials.delete(credential_id)
     return success("info", "Credential deleted successfully")
 

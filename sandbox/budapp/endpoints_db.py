@@ -60,9 +60,15 @@ class Credentials:
     async def get(self, credential_id: UUID) -> dict | None:
         return row(await self.pool.fetchrow("SELECT * FROM proprietary_credential WHERE id = $1", credential_id))
 
-    async def of_user(self, user_id: UUID) -> list[dict]:
-        return [dict(r) for r in await self.pool.fetch(
-            "SELECT * FROM proprietary_credential WHERE user_id = $1 ORDER BY created_at", user_id)]
+    async def page_of_user(self, user_id: UUID, offset: int, limit: int | None) -> tuple[list[dict], int]:
+        """A page of the user's credentials, with their provider's icon and number of running endpoints."""
+        total = await self.pool.fetchval("SELECT count(*) FROM proprietary_credential WHERE user_id = $1", user_id)
+        rows = await self.pool.fetch(
+            "SELECT c.*, p.icon AS provider_icon, (SELECT count(*) FROM endpoint e WHERE e.credential_id = c.id "
+            "AND e.status = 'running') AS num_of_endpoints FROM proprietary_credential c "
+            "LEFT JOIN provider p ON p.id = c.provider_id WHERE c.user_id = $1 ORDER BY c.created_at, c.id "
+            f"OFFSET {int(offset)} {f'LIMIT {int(limit)}' if limit else ''}", user_id)
+        return [dict(r) for r in rows], total
 
     async def delete(self, credential_id: UUID) -> None:
         await self.pool.execute("DELETE FROM proprietary_credential WHERE id = $1", credential_id)
@@ -78,6 +84,9 @@ def gateway_route(endpoint: dict, provider_type: str, api_base: str, supported: 
     }})
 
 
-def credential_info(credential: dict) -> dict:
-    return {"id": credential["id"], "name": credential["name"], "type": credential["type"],
-            "provider_id": credential["provider_id"], "created_at": credential["created_at"]}
+def credential_listed(credential: dict) -> dict:
+    """budapp's ProprietaryCredentialResponseList."""
+    return {"name": credential["name"], "type": credential["type"],
+            "other_provider_creds": credential["other_provider_creds"], "id": credential["id"],
+            "created_at": credential["created_at"], "num_of_endpoints": credential["num_of_endpoints"],
+            "provider_icon": credential["provider_icon"]}

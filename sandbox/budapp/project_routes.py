@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from sandbox.budapp.schemas import ProjectCreate, ProjectEdit, ProjectType, project_info
+from sandbox.budapp.schemas import ProjectCreate, ProjectEdit, ProjectType, ProjectUserAddList, project_info
 from sandbox.budapp.security import permissions_of, require
 from sandbox.common.envelopes import error_response, paginated, success
 
@@ -82,7 +82,7 @@ async def list_projects(
          "endpoints_count": 0, "credentials_count": 0, "profile_colors": []}
         for p in projects
     ]
-    return paginated("project.list", "Successfully list all projects", "projects", items, page, limit, total)
+    return paginated("project.list", "Projects listed successfully", "projects", items, page, limit, total)
 
 
 @router.get("/{project_id}")
@@ -134,3 +134,33 @@ async def delete_project(
         return error_response(400, "Cannot delete the project because it has an active endpoint.")
     await request.app.state.projects.update(project["id"], status="deleted")
     return success("project.delete", "Project deleted successfully")
+
+
+@router.post("/{project_id}/add-users")
+async def add_users_to_project(
+    project_id: UUID, body: ProjectUserAddList, request: Request, user: dict[str, Any] = Depends(require("project:manage"))
+):
+    """Existing users join the project (budapp also invites unknown emails as new users; the sandbox mails nobody)."""
+    state = request.app.state
+    # as for PATCH, no membership check (known defect BUD-001)
+    project = await _active_project(request, project_id)
+    if not isinstance(project, dict):
+        return project
+    wanted = {entry.user_id for entry in body.users if entry.user_id is not None}
+    for entry in body.users:
+        if entry.email is not None:
+            known = await state.users.by_email(entry.email)
+            if known is None:
+                return error_response(500, "Failed to add users to project")
+            wanted.add(known["id"])
+    if wanted & await state.projects.member_ids(project["id"]):
+        return error_response(400, "User already in project")
+    joining = await state.users.active_or_invited(wanted)
+    if len(joining) != len(wanted):
+        return error_response(400, "Found non active users in request")
+    for member in joining:
+        if member["user_type"] == "client" and project["project_type"] == "admin_app":
+            return error_response(400, f"Client user '{member['email']}' cannot be added to admin project")
+    for member in joining:
+        await state.projects.add_member(project["id"], member["id"])
+    return success("project.add_users", "Invite sent successfully")

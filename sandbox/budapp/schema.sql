@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS "user" (
     created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
     modified_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
 );
+-- what Keycloak grants a user beyond its type's permissions (budapp keeps them in Keycloak, not in this table)
+ALTER TABLE "user" ADD COLUMN IF NOT EXISTS granted_permissions TEXT[] NULL;
+-- the Keycloak realm role the account was made with (a PATCH of budapp's role column does not change it)
+ALTER TABLE "user" ADD COLUMN IF NOT EXISTS realm_role VARCHAR NULL;
 
 CREATE TABLE IF NOT EXISTS project (
     id UUID PRIMARY KEY,

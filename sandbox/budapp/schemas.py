@@ -7,7 +7,7 @@ import string
 from enum import Enum
 from typing import Any
 
-from pydantic import UUID4, BaseModel, EmailStr, Field, field_validator
+from pydantic import UUID4, BaseModel, EmailStr, Field, field_validator, model_validator
 
 PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
 
@@ -49,6 +49,17 @@ def password_problem(value: str) -> str | None:
 class PermissionItem(BaseModel):
     name: str
     has_permission: bool
+
+
+# a manage permission brings its view permission along
+VIEW_OF_MANAGE = {f"{kind}:manage": f"{kind}:view" for kind in ("model", "project", "cluster", "user", "endpoint", "benchmark")}
+
+
+def granted_permissions(items: list[PermissionItem] | None) -> list[str]:
+    """The permissions a registration asks for, as budapp has Keycloak grant them: those marked granted, with the
+    view permission of each manage permission."""
+    granted = {item.name for item in items or [] if item.has_permission}
+    return sorted(granted | {VIEW_OF_MANAGE[name] for name in granted if name in VIEW_OF_MANAGE})
 
 
 class UserCreate(BaseModel):
@@ -110,6 +121,21 @@ class UserUpdate(BaseModel):
     purpose: str | None = Field(None, max_length=255)
     user_type: UserType | None = None
 
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str | None) -> str | None:
+        problem = password_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: UserRole | None) -> UserRole | None:
+        if value == UserRole.super_admin:
+            raise ValueError("The SUPER_ADMIN role is not permitted.")
+        return value
+
 
 class Tag(BaseModel):
     name: str = Field(min_length=1)
@@ -138,6 +164,36 @@ class ProjectEdit(BaseModel):
         if value is not None and not value.strip():
             raise ValueError("Project name cannot be empty or only whitespace")
         return value
+
+
+MEMBER_SCOPES = frozenset({"endpoint:view", "endpoint:manage"})
+
+
+class ProjectUserAdd(BaseModel):
+    """A user to add to a project: an existing one by id, or by email; with endpoint scopes only."""
+
+    user_id: UUID4 | None = None
+    email: EmailStr | None = None
+    scopes: list[str]
+
+    @field_validator("scopes")
+    @classmethod
+    def _member_scopes(cls, value: list[str]) -> list[str]:
+        if not all(scope in MEMBER_SCOPES for scope in value):
+            raise ValueError(f"Found invalid scopes. Valid scopes are: {set(MEMBER_SCOPES)}")
+        return sorted(set(value) | {"endpoint:view"}) if "endpoint:manage" in value else value
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> "ProjectUserAdd":
+        if self.user_id is not None and self.email is not None:
+            raise ValueError("Either user_id or email must be provided, but not both")
+        if self.user_id is None and self.email is None:
+            raise ValueError("Either user_id or email must be provided")
+        return self
+
+
+class ProjectUserAddList(BaseModel):
+    users: list[ProjectUserAdd]
 
 
 def user_info(user: dict[str, Any]) -> dict[str, Any]:

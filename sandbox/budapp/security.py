@@ -73,7 +73,8 @@ async def current_active_user(user: dict[str, Any] = Depends(current_user)) -> d
 def permissions_of(user: dict[str, Any]) -> frozenset[str]:
     if user["is_superuser"]:
         return ALL_PERMISSIONS
-    return CLIENT_PERMISSIONS if user["user_type"] == "client" else ADMIN_PERMISSIONS
+    by_type = CLIENT_PERMISSIONS if user["user_type"] == "client" else ADMIN_PERMISSIONS
+    return by_type | frozenset(user.get("granted_permissions") or ())
 
 
 def require(permission: str) -> Callable[..., Any]:
@@ -98,12 +99,15 @@ async def _internal_caller(request: Request) -> dict[str, Any]:
     if (request.headers.get("dapr-api-token") or request.headers.get("x-app-api-token")) != expected:
         raise HTTPException(status_code=403, detail="Forbidden - Invalid internal token")
     try:
-        user = await request.app.state.users.by_id(UUID(request.query_params.get("user_id", "")))
-    except ValueError:
-        user = None
+        acted_for = UUID(request.query_params.get("user_id", ""))
+    except ValueError:  # none given (budapp would also answer a malformed one with its 422 validation error)
+        missing = "user_id is required for internal calls when SYSTEM_USER_ID is not configured"
+        raise HTTPException(status_code=400, detail=missing) from None
+    user = await request.app.state.users.by_id(acted_for)
     if user is None:
-        raise HTTPException(status_code=400,
-                            detail="user_id is required for internal calls when SYSTEM_USER_ID is not configured")
+        raise HTTPException(status_code=404, detail="User not found for internal call")
+    if user["status"] != "active":
+        raise HTTPException(status_code=400, detail="Inactive user")
     return user
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from sandbox.budapp.schemas import UserRole, UserType, UserUpdate, user_info
+from sandbox.budapp.auth_routes import default_project, random_color
+from sandbox.budapp.schemas import UserCreate, UserRole, UserType, UserUpdate, granted_permissions, user_info
 from sandbox.budapp.security import current_active_user, current_user, permissions_of, require
 from sandbox.common.envelopes import error_response, paginated, success
 
@@ -55,20 +56,56 @@ async def get_user(user_id: UUID, request: Request, _: dict[str, Any] = Depends(
     return success("user.retrieve", "Successfully retrieved user", user=user_info(user))
 
 
+@router.post("/")
+async def create_user(body: UserCreate, request: Request, _: dict[str, Any] = Depends(require("user:manage"))):
+    """An account made by an admin: invited (active once its user sets a password), with the permissions given."""
+    state = request.app.state
+    if await state.users.by_email(body.email):
+        return error_response(400, "Email already registered")
+    async with state.pool.acquire() as connection, connection.transaction():
+        auth_id = await state.keycloak.create_user(connection, body.email, body.password)
+        user = await state.users.insert(
+            connection, auth_id=auth_id, name=body.name, email=body.email, role=body.role.value, status="invited",
+            is_superuser=False, is_reset_password=True, color=random_color(), first_login=True, company=body.company,
+            purpose=body.purpose, user_type=body.user_type.value, granted_permissions=granted_permissions(body.permissions),
+            realm_role=body.role.value,
+        )
+        if body.user_type.value == "client":
+            await state.projects.insert(connection, user["id"], **default_project(user["id"]))
+    return success("user.create", "User created successfully", user=user_info(user))
+
+
 @router.patch("/{user_id}")
 async def update_user(
-    user_id: UUID, body: UserUpdate, request: Request, caller: dict[str, Any] = Depends(current_active_user)
+    user_id: UUID, body: UserUpdate, request: Request, caller: dict[str, Any] = Depends(current_user)
 ):
+    state = request.app.state
     if caller["id"] != user_id and "user:manage" not in permissions_of(caller):
-        return error_response(403, "Insufficient permissions for this operation")
+        # budapp raises this one as an HTTPException: a {"detail": ...} body, not its error envelope
+        raise HTTPException(status_code=403, detail="Insufficient permissions for this operation")
     changes = {k: (v.value if hasattr(v, "value") else v) for k, v in body.model_dump(exclude_none=True).items()}
-    changes.pop("password", None)
-    user = await request.app.state.users.by_id(user_id)
+    own = caller["id"] == user_id
+    if own and caller["status"] == "invited" and {"role", "name"} & changes.keys():
+        raise HTTPException(status_code=400, detail="Invited user can only update password")
+    user = await state.users.by_id(user_id)
     if user is None:
         return error_response(404, "User not found")
+    if user["is_superuser"] and "role" in changes:
+        raise HTTPException(status_code=400, detail="Cannot update superuser role")
+    if user["status"] == "deleted":
+        raise HTTPException(status_code=400, detail="Cannot update inactive user")
+    if "password" in changes:
+        # budapp sets the new password on the caller's identity-provider account, whoever's user_id is given
+        await state.keycloak.set_password(caller["auth_id"], changes.pop("password"))
+        if own:
+            changes |= {"is_reset_password": False, "first_login": False}
+            if user["first_login"] and user["status"] == "invited":
+                changes["status"] = "active"
+        else:
+            changes["is_reset_password"] = True
     if changes:
-        user = await request.app.state.users.update(user_id, **changes)
-    return success("user.me", "User details updated successfully", user=user_info(user))
+        user = await state.users.update(user_id, **changes)
+    return success("user.me", "Successfully update current user", user=user_info(user))
 
 
 @router.delete("/{user_id}")

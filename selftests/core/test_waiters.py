@@ -22,6 +22,7 @@ from helpers.waiting import (
     WaitStopped,
     WaitTimeout,
     checked,
+    holds_for,
     poll_until,
     retry_after_seconds,
 )
@@ -118,6 +119,22 @@ async def test_what_else_a_probe_raises_ends_the_wait_as_it_is():
     with pytest.raises(AssertionError, match="^listing failed: 422$"):
         await poll_until(probe, bool, description="x", polling=polling(clock))
     assert state["calls"] == 1 and clock.pauses == []
+
+
+async def test_holding_for_a_while_polls_until_the_duration_is_over():
+    clock = ManualClock()
+    probe, state = counter([401] * 10)
+    assert await holds_for(probe, lambda v: v == 401, duration=3, description="refused", polling=polling(clock)) == 401
+    assert state["calls"] == 4 and clock.now == 3.0
+
+
+async def test_holding_fails_at_the_first_value_that_breaks_it():
+    clock = ManualClock()
+    probe, state = counter([401, 401, 200, 401])
+    with pytest.raises(WaitFailed) as error:
+        await holds_for(probe, lambda v: v == 401, duration=10, description="refused", polling=polling(clock))
+    assert str(error.value) == "refused (for 10s): failed after 2.0s (3 polls): it stopped holding: 200"
+    assert state["calls"] == 3
 
 
 # -- the retry rule -------------------------------------------------------------------------------------------------
