@@ -3,6 +3,7 @@ waited for, and what the services logged meanwhile (all masked)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -69,6 +70,20 @@ class ServiceLogs:
             parts = [self._cluster_excerpt(since)]
         text = "\n".join(p for p in parts if p)
         return mask_text(text) if text else None
+
+    def find_line(self, service: str, pattern: re.Pattern[str], marks: dict[str, int], since: float) -> str | None:
+        """The first line ``service`` logged since the marks (or since ``since``) that matches ``pattern``."""
+        if self.deployment in LOCAL_DEPLOYMENTS:
+            path = self.sandbox_logs / f"{service}.log"
+            if not path.is_file():
+                return None
+            with path.open("rb") as handle:
+                handle.seek(marks.get(path.name, 0))
+                lines = handle.read().decode(errors="replace").splitlines()
+        else:
+            lines = [line for line in (self._cluster_excerpt(since) or "").splitlines() if service in line]
+        found = next((line for line in lines if pattern.search(line)), None)
+        return mask_text(found) if found else None
 
     def _sandbox_excerpt(self, path: Path, offset: int) -> str | None:
         with path.open("rb") as handle:

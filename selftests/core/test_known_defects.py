@@ -123,3 +123,79 @@ def test_the_project_registry_is_valid():
     from helpers.config import SUITE_ROOT
 
     assert load_registry(DEFECTS_FILE, SUITE_ROOT)
+
+
+RACY_TESTS = """
+    import os
+    from pathlib import Path
+
+    LOG = Path(os.environ["E2E_STATE_DIR"]) / "sandbox" / "logs" / "budapp.log"
+
+    def test_meets_the_race():
+        with LOG.open("a") as log:
+            log.write('{"levelname": "ERROR", "name": "budapp.shared.redis_service", "event": "Error setting Redis key"}\\n')
+        assert 500 == 200, "POST /credentials/ answered 500"
+
+    def test_fails_otherwise_while_the_race_strikes():
+        with LOG.open("a") as log:
+            log.write('{"levelname": "ERROR", "name": "budapp.shared.redis_service", "event": "Error setting Redis key"}\\n')
+        assert 404 == 200, "GET /projects/x answered 404"
+
+    def test_answers_500_without_the_cause():
+        assert 500 == 200, "POST /credentials/ answered 500"
+"""
+
+RACY_DEFECT = """
+    - id: BUD-009
+      title: Redis pool race
+      evidence: services/budapp/budapp/shared/redis_service.py:16-34
+      since: bud-runtime abc
+      applies_to: [source]
+      intermittent:
+        log: budapp
+        pattern: '"name": "budapp\\.shared\\.redis_service".*"Error setting Redis key'
+        failure: '\\b500\\b'
+    """
+
+
+@pytest.fixture
+def run_racy(pytester, monkeypatch, tmp_path):
+    pytester.makepyfile(test_racy=textwrap.dedent(RACY_TESTS))
+    logs = tmp_path / "state" / "sandbox" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "budapp.log").write_text('{"name": "budapp.shared.redis_service", "event": "Error setting Redis key"}\n')
+    monkeypatch.setenv("E2E_STATE_DIR", str(tmp_path / "state"))
+    path = pytester.path / "known_defects.yaml"
+    path.write_text(textwrap.dedent(RACY_DEFECT))
+    monkeypatch.setenv("E2E_KNOWN_DEFECTS_FILE", str(path))
+
+    def run_on(deployment: str):
+        monkeypatch.setenv("E2E_DEPLOYMENT", deployment)
+        return pytester.runpytest_inprocess("-p", "fixtures.known_defects", "-p", "no:cacheprovider", "-rxf")
+
+    return run_on
+
+
+def test_a_failure_showing_an_intermittent_defect_is_expected_and_names_the_log_line(run_racy):
+    """Only the failure with the symptom (a 500) whose test saw the cause logged is the defect; a cause logged before
+    the test started (the log's first line) counts for nothing."""
+    result = run_racy("source")
+    result.assert_outcomes(failed=2, xfailed=1)
+    result.stdout.fnmatch_lines([
+        "*known defects*",
+        "BUD-009 Redis pool race [[]present here[]]",
+        '  test_racy.py::test_meets_the_race: failed by this defect (its log: *Error setting Redis key*',
+        "*XFAIL test_racy.py::test_meets_the_race - BUD-009: Redis pool race (recognised: *",
+    ])
+    result.stdout.fnmatch_lines(["FAILED test_racy.py::test_fails_otherwise_while_the_race_strikes*",
+                                 "FAILED test_racy.py::test_answers_500_without_the_cause*"], consecutive=False)
+
+
+def test_an_intermittent_defect_is_not_recognised_where_it_is_not_registered(run_racy):
+    run_racy("sandbox").assert_outcomes(failed=3)
+
+
+def test_an_intermittent_signature_that_is_not_a_regular_expression_stops_the_run(run, monkeypatch):
+    text = textwrap.dedent(RACY_DEFECT).replace("Error setting Redis key'", "Error (setting'")
+    result = run(text, "source")
+    result.stderr.fnmatch_lines(["*BUD-009 intermittent.pattern is not a regular expression*"])
