@@ -3,6 +3,7 @@ waited for, and what the services logged meanwhile (all masked)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -50,6 +51,17 @@ def waits_section(since: float) -> str | None:
 LOCAL_DEPLOYMENTS = ("sandbox", "source")
 
 
+def log_summary(line: str, width: int = 200) -> str:
+    """A log line in one short readable line: a JSON record as ``time logger: message``, anything else cut to width."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        record = None
+    if isinstance(record, dict) and "message" in record:
+        line = f"{record.get('asctime', '')} {record.get('name', '')}: {record['message']}".strip()
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
 class ServiceLogs:
     """Log excerpts of the deployment for a test's time window."""
 
@@ -73,17 +85,20 @@ class ServiceLogs:
 
     def find_line(self, service: str, pattern: re.Pattern[str], marks: dict[str, int], since: float) -> str | None:
         """The first line ``service`` logged since the marks (or since ``since``) that matches ``pattern``."""
+        return next(iter(self.find_lines(service, pattern, marks, since)), None)
+
+    def find_lines(self, service: str, pattern: re.Pattern[str], marks: dict[str, int], since: float) -> list[str]:
+        """Every line ``service`` logged since the marks (or since ``since``) that matches ``pattern``, masked."""
         if self.deployment in LOCAL_DEPLOYMENTS:
             path = self.sandbox_logs / f"{service}.log"
             if not path.is_file():
-                return None
+                return []
             with path.open("rb") as handle:
                 handle.seek(marks.get(path.name, 0))
                 lines = handle.read().decode(errors="replace").splitlines()
         else:
             lines = [line for line in (self._cluster_excerpt(since) or "").splitlines() if service in line]
-        found = next((line for line in lines if pattern.search(line)), None)
-        return mask_text(found) if found else None
+        return [mask_text(line) for line in lines if pattern.search(line)]
 
     def _sandbox_excerpt(self, path: Path, offset: int) -> str | None:
         with path.open("rb") as handle:
