@@ -32,6 +32,15 @@ class DeploymentsAPI:
     async def delete_endpoint(self, token: str, endpoint_id: str) -> httpx.Response:
         return await self.budapp.post(f"/endpoints/{endpoint_id}/delete-workflow", token=token)
 
+    async def endpoint_ids_named(self, token: str, project_id: str, endpoint_name: str) -> list[str]:
+        """Ids of the live endpoints called ``endpoint_name`` in the project: what a deployment that failed
+        half-way (a 500 after budapp stored the endpoint) leaves for its test to delete."""
+        response = await self.endpoints(token, project_id=project_id, name=endpoint_name)
+        if response.status_code != 200:
+            return []
+        return [e["id"] for e in response.json()["endpoints"]
+                if e["name"] == endpoint_name and e["status"] != "deleted"]
+
     async def create_provider_credential(self, token: str, name: str, provider_type: str, provider_id: str,
                                          api_key: str) -> httpx.Response:
         register_secret(api_key)
