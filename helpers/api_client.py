@@ -16,7 +16,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -86,7 +86,7 @@ class Exchange:
 class APIClient:
     """HTTP client of one service of the platform."""
 
-    live: weakref.WeakSet[APIClient] = weakref.WeakSet()
+    live: ClassVar[weakref.WeakSet[APIClient]] = weakref.WeakSet()
 
     def __init__(
         self,

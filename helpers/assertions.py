@@ -29,7 +29,9 @@ def assert_status(response: httpx.Response, expected: int) -> Any:
 def assert_error_response(response: httpx.Response, status: int, message: str | None = None) -> dict[str, Any]:
     """budapp's ErrorResponse envelope: object=error, code=status, message, type, param."""
     body = assert_status(response, status)
-    assert isinstance(body, dict) and body.get("object") == "error", f"expected an ErrorResponse, got {_describe(response)}"
+    assert isinstance(body, dict) and body.get("object") == "error", (
+        f"expected an ErrorResponse, got {_describe(response)}"
+    )
     assert body.get("code") == status, f"ErrorResponse.code should equal {status}: {_describe(response)}"
     assert {"message", "type", "param"} <= body.keys(), f"ErrorResponse lacks fields: {_describe(response)}"
     if message is not None:
@@ -62,8 +64,9 @@ def assert_success_envelope(body: dict[str, Any], object_name: str) -> None:
     assert isinstance(body.get("message"), str) and body["message"], f"success envelope lacks a message: {body}"
 
 
-async def assert_workflow_completed(waiter, workflow_id: str, timeout: float | None = None,
-                                    workflow_type: str | None = None) -> dict[str, Any]:
+async def assert_workflow_completed(
+    waiter, workflow_id: str, timeout: float | None = None, workflow_type: str | None = None
+) -> dict[str, Any]:
     """Wait with ``waiter`` (a WorkflowWaiter) for the workflow and assert it completed; returns the final record.
 
     Fails at once, saying why, when the workflow or one of its downstream steps fails.

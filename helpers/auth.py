@@ -60,9 +60,7 @@ class AuthAPI:
         return await self.budapp.post("/auth/refresh-token", json={"refresh_token": refresh_token})
 
     async def logout(self, refresh_token: str, access_token: str | None = None) -> httpx.Response:
-        return await self.budapp.post(
-            "/auth/logout", json={"refresh_token": refresh_token}, token=access_token or ""
-        )
+        return await self.budapp.post("/auth/logout", json={"refresh_token": refresh_token}, token=access_token or "")
 
     async def me(self, access_token: str | None) -> httpx.Response:
         return await self.budapp.get("/users/me", token=access_token or "")

@@ -45,8 +45,14 @@ class ClustersAPI:
         self.budapp = budapp
 
     async def onboarding_step(
-        self, token: str, step_number: int, *, workflow_id: str | None = None, kubeconfig: bytes | None = None,
-        kubeconfig_name: str = "kubeconfig.yaml", **fields: Any,
+        self,
+        token: str,
+        step_number: int,
+        *,
+        workflow_id: str | None = None,
+        kubeconfig: bytes | None = None,
+        kubeconfig_name: str = "kubeconfig.yaml",
+        **fields: Any,
     ) -> httpx.Response:
         """One multipart call of POST /clusters/clusters (only the first call carries the total steps)."""
         form: dict[str, Any] = {"step_number": str(step_number)}
@@ -54,14 +60,25 @@ class ClustersAPI:
             form["workflow_id"] = workflow_id
         else:
             form["workflow_total_steps"] = str(CLUSTER_ONBOARDING_STEPS)
-        form.update({k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in fields.items() if v is not None})
-        files = {"configuration_file": (kubeconfig_name, kubeconfig, "application/yaml")} if kubeconfig is not None else None
+        form.update(
+            {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in fields.items() if v is not None}
+        )
+        files = (
+            {"configuration_file": (kubeconfig_name, kubeconfig, "application/yaml")}
+            if kubeconfig is not None
+            else None
+        )
         return await self.budapp.post("/clusters/clusters", data=form, files=files, token=token)
 
     async def start_onboarding(self, token: str, name: str, kubeconfig: bytes, ingress_url: str) -> httpx.Response:
         """The UI's single call: everything at step 1 with trigger_workflow."""
         return await self.onboarding_step(
-            token, 1, kubeconfig=kubeconfig, name=name, ingress_url=ingress_url, icon=CLUSTER_ICON,
+            token,
+            1,
+            kubeconfig=kubeconfig,
+            name=name,
+            ingress_url=ingress_url,
+            icon=CLUSTER_ICON,
             trigger_workflow=True,
         )
 
@@ -77,7 +94,8 @@ class ClustersAPI:
     async def deletion_workflow_id(self, token: str, cluster_id: str) -> str | None:
         """budapp returns no id for a cluster deletion: find it among the caller's in-progress workflows."""
         response = await self.budapp.get(
-            "/workflows", params={"workflow_type": "cluster_deletion", "limit": 100}, token=token)
+            "/workflows", params={"workflow_type": "cluster_deletion", "limit": 100}, token=token
+        )
         for workflow in response.json().get("workflows", []):
             record = await self.budapp.get(f"/workflows/{workflow['id']}", token=token)
             cluster = (record.json().get("workflow_steps") or {}).get("cluster") or {}
@@ -96,8 +114,14 @@ class SharedClusterRegistration:
     once, and the last to leave deletes the cluster (a later user then registers it afresh).
     """
 
-    def __init__(self, directory: Path, run: str, worker: str, onboard: Callable[[], Awaitable[dict[str, Any]]],
-                 delete: Callable[[str], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        run: str,
+        worker: str,
+        onboard: Callable[[], Awaitable[dict[str, Any]]],
+        delete: Callable[[str], Awaitable[None]],
+    ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.state_path = directory / f"shared-cluster-{run}.json"
         self.lock_path = directory / f"shared-cluster-{run}.lock"

@@ -243,9 +243,7 @@ def _describe(error: ValidationError, raw: dict[str, Any]) -> str:
     return f"setting '{dotted}' is invalid: {first['msg']}{hint}"
 
 
-def load_settings(
-    environ: dict[str, str] | None = None, config_file: Path | None = None
-) -> Settings:
+def load_settings(environ: dict[str, str] | None = None, config_file: Path | None = None) -> Settings:
     """Build the settings for the selected profile; raise ConfigError on any problem."""
     env = layered_environment(environ)
     path = Path(config_file or env.get("E2E_CONFIG_FILE") or DEFAULT_CONFIG_FILE)

@@ -58,8 +58,16 @@ class Deviation:
     known: str = ""  # the defect registry's id where this deviation is a registered platform defect
 
     def as_dict(self) -> dict[str, Any]:
-        return {"operation": self.operation, "method": self.method, "path": self.path, "status": self.status,
-                "problem": self.problem, "first_test": self.first_test, "count": self.count, "known": self.known}
+        return {
+            "operation": self.operation,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "problem": self.problem,
+            "first_test": self.first_test,
+            "count": self.count,
+            "known": self.known,
+        }
 
 
 def pointer(*parts: str) -> str:
@@ -80,8 +88,9 @@ class OpenAPIDocument:
             for method in METHODS:
                 if method in item:
                     spec = item[method]
-                    operation = Operation(spec.get("operationId") or f"{method} {template}", method, template,
-                                          spec.get("responses") or {})
+                    operation = Operation(
+                        spec.get("operationId") or f"{method} {template}", method, template, spec.get("responses") or {}
+                    )
                     self.operations.append((self._pattern(template), template.count("{"), operation))
         # literal paths win over templated ones: /projects/recent before /projects/{project_id}
         self.operations.sort(key=lambda entry: entry[1])
@@ -106,8 +115,16 @@ class OpenAPIDocument:
             content = (operation.responses.get(status_key) or {}).get("content") or {}
             if "application/json" not in content or "schema" not in content["application/json"]:
                 return None
-            ref = pointer("paths", operation.template, operation.method, "responses", status_key, "content",
-                          "application/json", "schema")
+            ref = pointer(
+                "paths",
+                operation.template,
+                operation.method,
+                "responses",
+                status_key,
+                "content",
+                "application/json",
+                "schema",
+            )
             self._validators[key] = Draft202012Validator({"$ref": f"{DOCUMENT_URI}#/{ref}"}, registry=self.registry)
         return self._validators[key]
 
@@ -160,8 +177,14 @@ class ContractChecker:
         key = declared_status(operation, status)
         if key is None:
             if 200 <= status < 300:
-                self._deviate(operation.id, operation.method, operation.template, status,
-                              f"status {status} is not declared (declared: {', '.join(operation.responses)})", test)
+                self._deviate(
+                    operation.id,
+                    operation.method,
+                    operation.template,
+                    status,
+                    f"status {status} is not declared (declared: {', '.join(operation.responses)})",
+                    test,
+                )
             else:
                 self.undocumented[f"{operation.id} {status}"] += 1
             return
@@ -169,8 +192,14 @@ class ContractChecker:
         if validator is None:
             return
         if "json" not in content_type:
-            self._deviate(operation.id, operation.method, operation.template, status,
-                          f"declared JSON, got content type {content_type or '(none)'}", test)
+            self._deviate(
+                operation.id,
+                operation.method,
+                operation.template,
+                status,
+                f"declared JSON, got content type {content_type or '(none)'}",
+                test,
+            )
             return
         try:
             payload = json.loads(body)
@@ -186,15 +215,19 @@ class ContractChecker:
         if key in self.deviations:
             self.deviations[key].count += 1
         else:
-            self.deviations[key] = Deviation(operation, method.upper(), path, status, problem, test,
-                                             known=self.known.get(operation, ""))
+            self.deviations[key] = Deviation(
+                operation, method.upper(), path, status, problem, test, known=self.known.get(operation, "")
+            )
 
     def report(self) -> dict[str, Any]:
-        return {"source": self.document.source, "checked": dict(self.checked),
-                "undocumented_error_statuses": dict(self.undocumented),
-                "deviations": [d.as_dict() for d in self.deviations.values()],
-                "operations": {op.id: op.label for _, _, op in self.document.operations},
-                "callers": {op: sorted(t for t in tests if t) for op, tests in self.callers.items()}}
+        return {
+            "source": self.document.source,
+            "checked": dict(self.checked),
+            "undocumented_error_statuses": dict(self.undocumented),
+            "deviations": [d.as_dict() for d in self.deviations.values()],
+            "operations": {op.id: op.label for _, _, op in self.document.operations},
+            "callers": {op: sorted(t for t in tests if t) for op, tests in self.callers.items()},
+        }
 
 
 def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -218,9 +251,14 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
         operations.update(report.get("operations", {}))
         for operation, tests in report.get("callers", {}).items():
             callers.setdefault(operation, set()).update(tests)
-    return {"source": ", ".join(sorted(sources)), "checked": dict(checked),
-            "undocumented_error_statuses": dict(undocumented), "deviations": list(deviations.values()),
-            "operations": operations, "callers": {op: sorted(tests) for op, tests in callers.items()}}
+    return {
+        "source": ", ".join(sorted(sources)),
+        "checked": dict(checked),
+        "undocumented_error_statuses": dict(undocumented),
+        "deviations": list(deviations.values()),
+        "operations": operations,
+        "callers": {op: sorted(tests) for op, tests in callers.items()},
+    }
 
 
 def api_coverage(report: dict[str, Any]) -> dict[str, Any]:
@@ -228,10 +266,12 @@ def api_coverage(report: dict[str, Any]) -> dict[str, Any]:
     operations = report.get("operations", {})
     callers = report.get("callers", {})
     called = {op: {"operation": operations.get(op, op), "tests": tests} for op, tests in sorted(callers.items())}
-    return {"budapp": {
-        "source": report.get("source", ""),
-        "operations_in_document": len(operations),
-        "operations_called": len(called),
-        "called": called,
-        "not_called": sorted(label for op, label in operations.items() if op not in callers),
-    }}
+    return {
+        "budapp": {
+            "source": report.get("source", ""),
+            "operations_in_document": len(operations),
+            "operations_called": len(called),
+            "called": called,
+            "not_called": sorted(label for op, label in operations.items() if op not in callers),
+        }
+    }

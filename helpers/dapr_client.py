@@ -20,8 +20,9 @@ class DaprClient:
         return {"dapr-app-id": self.app_id}
 
     async def invoke(self, app_id: str, method: str, http_method: str = "GET", **kwargs: Any) -> httpx.Response:
-        return await self.sidecar.request(http_method, f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}",
-                                          headers=self._headers(), **kwargs)
+        return await self.sidecar.request(
+            http_method, f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}", headers=self._headers(), **kwargs
+        )
 
     async def get_state(self, key: str, store: str = "statestore") -> Any:
         """The stored value, or None when the key is absent (Dapr answers 204)."""

@@ -22,10 +22,14 @@ KUBECONFIG_TEMPLATE = DATA_DIR / "kubeconfigs" / "template.yaml"
 SIMULATED_TARGETS = ("sandbox", "source")
 SIMULATED_MODEL = "tiny-llama"
 SIMULATED_ORG = "e2e-org"
-NO_CLUSTER = ("no cluster to onboard on deployment {deployment!r}: set E2E_CLUSTER_KUBECONFIG "
-              "(targets.cluster_kubeconfig) to a kubeconfig its budcluster can reach")
-NO_LOCAL_MODEL = ("no Hugging Face model to onboard on deployment {deployment!r}: set E2E_LOCAL_MODEL_URI "
-                  "(targets.local_model_uri) to a repository its budmodel can download")
+NO_CLUSTER = (
+    "no cluster to onboard on deployment {deployment!r}: set E2E_CLUSTER_KUBECONFIG "
+    "(targets.cluster_kubeconfig) to a kubeconfig its budcluster can reach"
+)
+NO_LOCAL_MODEL = (
+    "no Hugging Face model to onboard on deployment {deployment!r}: set E2E_LOCAL_MODEL_URI "
+    "(targets.local_model_uri) to a repository its budmodel can download"
+)
 
 
 def simulated_targets(settings: Settings) -> bool:
@@ -67,8 +71,12 @@ class TestDataFactory:
 
     @staticmethod
     def create_test_project(**overrides: Any) -> dict[str, Any]:
-        return {"name": unique_name("project"), "description": "created by the E2E suite",
-                "tags": [{"name": "e2e", "color": "#0F9D58"}], **overrides}
+        return {
+            "name": unique_name("project"),
+            "description": "created by the E2E suite",
+            "tags": [{"name": "e2e", "color": "#0F9D58"}],
+            **overrides,
+        }
 
     @staticmethod
     def create_test_cluster(simulated: str = "sim-cpu-2node", kubeconfig_file: str | None = None) -> ClusterSpec:
@@ -83,6 +91,8 @@ class TestDataFactory:
 
     @staticmethod
     def create_test_model_deployment(**overrides: Any) -> dict[str, Any]:
-        return {"endpoint_name": unique_name("endpoint"),
-                "deploy_config": {"concurrent_requests": 2, "avg_sequence_length": 128, "avg_context_length": 512},
-                **overrides}
+        return {
+            "endpoint_name": unique_name("endpoint"),
+            "deploy_config": {"concurrent_requests": 2, "avg_sequence_length": 128, "avg_context_length": 512},
+            **overrides,
+        }

@@ -25,7 +25,9 @@ async def leftovers(connection: asyncpg.Connection, prefix: str) -> dict[str, li
     """Names of live resources whose name starts with ``prefix``, per table, plus live users by email."""
     found: dict[str, list[str]] = {}
     for table, (column, alive) in RESOURCE_TABLES.items():
-        names = await connection.fetch(f'SELECT {column} FROM "{table}" WHERE {column} LIKE $1 AND {alive}', f"{prefix}%")
+        names = await connection.fetch(
+            f'SELECT {column} FROM "{table}" WHERE {column} LIKE $1 AND {alive}', f"{prefix}%"
+        )
         if names:
             found[table] = [r[0] for r in names]
     users = await connection.fetch("SELECT email FROM \"user\" WHERE email LIKE $1 AND status = 'active'", f"{prefix}%")

@@ -38,29 +38,52 @@ class DeploymentsAPI:
         response = await self.endpoints(token, project_id=project_id, name=endpoint_name)
         if response.status_code != 200:
             return []
-        return [e["id"] for e in response.json()["endpoints"]
-                if e["name"] == endpoint_name and e["status"] != "deleted"]
+        return [
+            e["id"] for e in response.json()["endpoints"] if e["name"] == endpoint_name and e["status"] != "deleted"
+        ]
 
-    async def create_provider_credential(self, token: str, name: str, provider_type: str, provider_id: str,
-                                         api_key: str) -> httpx.Response:
+    async def create_provider_credential(
+        self, token: str, name: str, provider_type: str, provider_id: str, api_key: str
+    ) -> httpx.Response:
         register_secret(api_key)
-        return await self.budapp.post("/proprietary/credentials/", token=token, json={
-            "name": name, "type": provider_type, "provider_id": provider_id,
-            "other_provider_creds": {"api_key": api_key}})
+        return await self.budapp.post(
+            "/proprietary/credentials/",
+            token=token,
+            json={
+                "name": name,
+                "type": provider_type,
+                "provider_id": provider_id,
+                "other_provider_creds": {"api_key": api_key},
+            },
+        )
 
     async def delete_provider_credential(self, token: str, credential_id: str) -> httpx.Response:
         return await self.budapp.delete(f"/proprietary/credentials/{credential_id}", token=token)
 
-    async def deploy_cloud_model(self, token: str, *, project_id: str, model_id: str, credential_id: str,
-                                 endpoint_name: str, deploy_config: dict | None = None) -> dict[str, Any]:
+    async def deploy_cloud_model(
+        self,
+        token: str,
+        *,
+        project_id: str,
+        model_id: str,
+        credential_id: str,
+        endpoint_name: str,
+        deploy_config: dict | None = None,
+    ) -> dict[str, Any]:
         """The UI's cloud sequence: step 1 {project, model}, 2 {credential}, 4 {name, config, trigger}."""
         first = await self.step(token, 1, project_id=project_id, model_id=model_id, hardware_mode="shared")
         assert first.status_code == 200, f"deploy step 1 failed: {first.status_code} {first.text[:300]}"
         workflow_id = first.json()["workflow_id"]
         second = await self.step(token, 2, workflow_id, credential_id=credential_id)
         assert second.status_code == 200, f"deploy step 2 failed: {second.status_code} {second.text[:300]}"
-        final = await self.step(token, 4, workflow_id, endpoint_name=endpoint_name,
-                                deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG, trigger_workflow=True)
+        final = await self.step(
+            token,
+            4,
+            workflow_id,
+            endpoint_name=endpoint_name,
+            deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG,
+            trigger_workflow=True,
+        )
         assert final.status_code == 200, f"deploy trigger failed: {final.status_code} {final.text[:300]}"
         return final.json()
 
@@ -86,8 +109,17 @@ async def deployed_endpoint(api: DeploymentsAPI, token: str, project_id: str, en
     return found[0]
 
 
-async def deploy_local_model(api: DeploymentsAPI, waiter, token: str, *, project_id: str, model_id: str,
-                             cluster_id: str, endpoint_name: str, deploy_config: dict | None = None) -> dict[str, Any]:
+async def deploy_local_model(
+    api: DeploymentsAPI,
+    waiter,
+    token: str,
+    *,
+    project_id: str,
+    model_id: str,
+    cluster_id: str,
+    endpoint_name: str,
+    deploy_config: dict | None = None,
+) -> dict[str, Any]:
     """The UI's local sequence: 1 {project, model}, 4 {name, config} (budsim runs), wait for the
     recommendations, 6 {cluster_id: budcluster's id}, 8 {trigger}; returns the completed record.
 
@@ -97,8 +129,9 @@ async def deploy_local_model(api: DeploymentsAPI, waiter, token: str, *, project
     first = await api.step(token, 1, project_id=project_id, model_id=model_id, hardware_mode="dedicated")
     assert first.status_code == 200, f"deploy step 1 failed: {first.status_code} {first.text[:300]}"
     workflow_id = first.json()["workflow_id"]
-    fourth = await api.step(token, 4, workflow_id, endpoint_name=endpoint_name,
-                            deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG)
+    fourth = await api.step(
+        token, 4, workflow_id, endpoint_name=endpoint_name, deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG
+    )
     assert fourth.status_code == 200, f"deploy step 4 failed: {fourth.status_code} {fourth.text[:300]}"
     ranked = await waiter.recommended_clusters(workflow_id, cluster_id)
     choice = next((c for c in ranked if c["id"] == cluster_id), None)

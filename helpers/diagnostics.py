@@ -77,7 +77,9 @@ class ServiceLogs:
 
     def section(self, marks: dict[str, int], since: float) -> str | None:
         if self.deployment in LOCAL_DEPLOYMENTS:
-            parts = [self._sandbox_excerpt(path, marks.get(path.name, 0)) for path in sorted(self.sandbox_logs.glob("*.log"))]
+            parts = [
+                self._sandbox_excerpt(path, marks.get(path.name, 0)) for path in sorted(self.sandbox_logs.glob("*.log"))
+            ]
         else:
             parts = [self._cluster_excerpt(since)]
         text = "\n".join(p for p in parts if p)
@@ -117,8 +119,18 @@ class ServiceLogs:
             release = env.get("E2E_HELM_RELEASE", "bud-e2e")
             # the chart labels each bud pod only with app=<release>-<service> (no app.kubernetes.io/* labels)
             pods = ",".join(f"{release}-{service}" for service in CHART_SERVICES)
-            command = ["kubectl", "-n", namespace, "logs", "-l", f"app in ({pods})",
-                       "--all-containers", "--prefix", f"--since={seconds}s", "--tail=100"]
+            command = [
+                "kubectl",
+                "-n",
+                namespace,
+                "logs",
+                "-l",
+                f"app in ({pods})",
+                "--all-containers",
+                "--prefix",
+                f"--since={seconds}s",
+                "--tail=100",
+            ]
             if env.get("E2E_KUBE_CONTEXT"):
                 command[1:1] = ["--context", env["E2E_KUBE_CONTEXT"]]
         else:
@@ -127,4 +139,4 @@ class ServiceLogs:
             output = subprocess.run(command, capture_output=True, text=True, timeout=20).stdout
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"(could not read service logs: {exc})"
-        return "\n".join(output.splitlines()[-MAX_LOG_LINES * 3:]) or None
+        return "\n".join(output.splitlines()[-MAX_LOG_LINES * 3 :]) or None

@@ -38,8 +38,7 @@ class GatewayAPI:
         self.polling = polling
 
     async def chat(self, key: str | None, model: str, prompt: str, **extra: Any) -> httpx.Response:
-        return await self.gateway.post("/v1/chat/completions", json=chat_body(model, prompt, **extra),
-                                       token=key or "")
+        return await self.gateway.post("/v1/chat/completions", json=chat_body(model, prompt, **extra), token=key or "")
 
     async def embeddings(self, key: str | None, model: str, text: str | list[str]) -> httpx.Response:
         return await self.gateway.post("/v1/embeddings", json={"model": model, "input": text}, token=key or "")
@@ -62,9 +61,11 @@ class GatewayAPI:
             return response.status_code, listed
 
         await poll_until(
-            probe, lambda seen: seen[0] == 200 and wanted <= seen[1],
+            probe,
+            lambda seen: seen[0] == 200 and wanted <= seen[1],
             description=f"the gateway to accept the key and list {sorted(wanted) or 'its endpoints'}",
-            polling=self.polling.within(timeout), describe=lambda seen: f"HTTP {seen[0]}, listed {sorted(seen[1])}",
+            polling=self.polling.within(timeout),
+            describe=lambda seen: f"HTTP {seen[0]}, listed {sorted(seen[1])}",
         )
 
 
@@ -79,8 +80,11 @@ async def playground_key(budapp: APIClient, access_token: str) -> str:
 
     The key covers the endpoints that exist now: initialize again after deploying more.
     """
-    response = await budapp.post("/playground/initialize-with-token", json={"access_token": access_token},
-                                 token=access_token)
-    assert response.status_code == 200, f"playground initialization failed: {response.status_code} {response.text[:300]}"
+    response = await budapp.post(
+        "/playground/initialize-with-token", json={"access_token": access_token}, token=access_token
+    )
+    assert response.status_code == 200, (
+        f"playground initialization failed: {response.status_code} {response.text[:300]}"
+    )
     register_secret(access_token)
     return access_token

@@ -61,13 +61,17 @@ class LoadResult:
         if not self.latencies_ms:
             return 0.0
         ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
     def summary(self) -> dict[str, float]:
         return {
-            "requests": self.sent, "errors": self.errors, "error_rate": round(self.error_rate, 4),
-            "seconds": round(self.seconds, 2), "throughput_rps": round(self.throughput_rps, 1),
-            "latency_p50_ms": round(self.percentile(50), 1), "latency_p95_ms": round(self.percentile(95), 1),
+            "requests": self.sent,
+            "errors": self.errors,
+            "error_rate": round(self.error_rate, 4),
+            "seconds": round(self.seconds, 2),
+            "throughput_rps": round(self.throughput_rps, 1),
+            "latency_p50_ms": round(self.percentile(50), 1),
+            "latency_p95_ms": round(self.percentile(95), 1),
             "latency_p99_ms": round(self.percentile(99), 1),
             "latency_mean_ms": round(statistics.fmean(self.latencies_ms), 1) if self.latencies_ms else 0.0,
         }
@@ -94,24 +98,29 @@ async def run_load(
     concurrency: int,
     max_seconds: float,
     timeout: float = 30.0,
-    check: Check = status_is(200),
+    check: Check | None = None,
 ) -> LoadResult:
     """Send ``request`` (or ``request(i)`` for i in range(requests)) with ``concurrency`` keep-alive
     connections until all are sent or ``max_seconds`` have passed; requests in flight at the deadline
     finish (each is capped by ``timeout``). A request counts as an error when ``check(status, body)``
-    is false or it fails to complete."""
+    is false or it fails to complete (by default: when its status is not 200)."""
     import aiohttp  # only load tests pay for importing it
 
+    check = check or status_is(200)
+
     if requests < 1 or concurrency < 1 or max_seconds <= 0:
-        raise ValueError(f"load needs requests >= 1, concurrency >= 1, max_seconds > 0 "
-                         f"(got {requests}, {concurrency}, {max_seconds})")
+        raise ValueError(
+            f"load needs requests >= 1, concurrency >= 1, max_seconds > 0 "
+            f"(got {requests}, {concurrency}, {max_seconds})"
+        )
     make = request if callable(request) else (lambda _index: request)
     result = LoadResult()
     counter = iter(range(requests))
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False, enable_cleanup_closed=True)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
-    async with aiohttp.ClientSession(base_url.rstrip("/") + "/", connector=connector, timeout=client_timeout,
-                                     skip_auto_headers=("User-Agent",)) as session:
+    async with aiohttp.ClientSession(
+        base_url.rstrip("/") + "/", connector=connector, timeout=client_timeout, skip_auto_headers=("User-Agent",)
+    ) as session:
         started = time.perf_counter()
         deadline = started + max_seconds
 
@@ -122,8 +131,9 @@ async def run_load(
                 one = make(index)
                 begun = time.perf_counter()
                 try:
-                    async with session.request(one.method, one.path.lstrip("/"), data=one.body(),
-                                               headers=one.headers()) as response:
+                    async with session.request(
+                        one.method, one.path.lstrip("/"), data=one.body(), headers=one.headers()
+                    ) as response:
                         body = await response.read()
                         status = response.status
                 except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:

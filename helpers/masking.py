@@ -22,11 +22,28 @@ MASK = "***"
 
 SECRET_KEYS = frozenset(
     {
-        "password", "new_password", "confirm_password", "current_password",
-        "access_token", "refresh_token", "id_token", "token", "exchange_token",
-        "api_key", "apikey", "key", "secret", "client_secret", "authorization",
-        "hf_token", "dapr-api-token", "x-app-api-token", "x-sandbox-admin-token",
-        "cookie", "set-cookie", "x-clickhouse-key",
+        "password",
+        "new_password",
+        "confirm_password",
+        "current_password",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "token",
+        "exchange_token",
+        "api_key",
+        "apikey",
+        "key",
+        "secret",
+        "client_secret",
+        "authorization",
+        "hf_token",
+        "dapr-api-token",
+        "x-app-api-token",
+        "x-sandbox-admin-token",
+        "cookie",
+        "set-cookie",
+        "x-clickhouse-key",
     }
 )
 

@@ -15,10 +15,16 @@ class MetricsAPI:
         self.metrics = metrics
         self.polling = polling
 
-    async def inferences(self, since: datetime, *, limit: int = 1000, offset: int = 0, **filters: Any) -> dict[str, Any]:
+    async def inferences(
+        self, since: datetime, *, limit: int = 1000, offset: int = 0, **filters: Any
+    ) -> dict[str, Any]:
         """One page of the inferences since ``since`` matching ``filters`` (project_id, endpoint_id, ...)."""
-        body = {"from_date": since.isoformat(), "limit": limit, "offset": offset,
-                **{k: str(v) if v is not None else None for k, v in filters.items()}}
+        body = {
+            "from_date": since.isoformat(),
+            "limit": limit,
+            "offset": offset,
+            **{k: str(v) if v is not None else None for k, v in filters.items()},
+        }
         return checked(await self.metrics.post("/observability/inferences/list", json=body)).json()
 
     async def wait_for_inferences(self, since: datetime, count: int, **filters: Any) -> list[dict[str, Any]]:
@@ -28,20 +34,25 @@ class MetricsAPI:
             return (await self.inferences(since, **filters))["items"]
 
         return await poll_until(
-            probe, lambda rows: len(rows) == count,
-            description=f"{count} inference(s) in budmetrics ({filters})", polling=self.polling,
+            probe,
+            lambda rows: len(rows) == count,
+            description=f"{count} inference(s) in budmetrics ({filters})",
+            polling=self.polling,
             failed=lambda rows: f"{len(rows)} inferences listed for {count} requests" if len(rows) > count else None,
             describe=lambda rows: f"{len(rows)} inference(s)",
         )
 
-    async def wait_for_inference(self, inference_id: str, since: datetime, timeout: float | None = None, **filters: Any) -> dict:
+    async def wait_for_inference(
+        self, inference_id: str, since: datetime, timeout: float | None = None, **filters: Any
+    ) -> dict:
         """The recorded inference ``inference_id`` (filters narrow the listing), once budmetrics shows it."""
 
         async def probe() -> list[dict[str, Any]]:
             return (await self.inferences(since, **filters))["items"]
 
         items = await poll_until(
-            probe, lambda rows: any(r["inference_id"] == inference_id for r in rows),
+            probe,
+            lambda rows: any(r["inference_id"] == inference_id for r in rows),
             description=f"inference {inference_id} to show in budmetrics ({filters or 'no filter'})",
             polling=self.polling.within(timeout),
             describe=lambda rows: f"{len(rows)} inference(s): {[r['inference_id'] for r in rows][:5]}",
@@ -63,10 +74,13 @@ async def wait_for_recorded_inferences(clickhouse: Any, endpoint_id: str, count:
     async def probe() -> int:
         return clickhouse.query(
             "SELECT count() FROM metrics.InferenceFact FINAL WHERE endpoint_id = {endpoint:UUID}",
-            parameters={"endpoint": uuid.UUID(endpoint_id)}).result_rows[0][0]
+            parameters={"endpoint": uuid.UUID(endpoint_id)},
+        ).result_rows[0][0]
 
     return await poll_until(
-        probe, lambda rows: rows == count, description=f"{count} inference row(s) of endpoint {endpoint_id} in ClickHouse",
+        probe,
+        lambda rows: rows == count,
+        description=f"{count} inference row(s) of endpoint {endpoint_id} in ClickHouse",
         polling=polling,
         failed=lambda rows: f"{rows} rows for {count} answered requests" if rows > count else None,
         describe=lambda rows: f"{rows} row(s)",

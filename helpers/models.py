@@ -24,8 +24,12 @@ def enabled_endpoints(model: dict[str, Any]) -> set[str]:
 
 def modality_list(model: dict[str, Any]) -> list[str]:
     """A model response's ``modality`` map as the list budapp's requests take (``["text_input", ...]``)."""
-    return [f"{kind}_{direction}" for kind, flags in model["modality"].items()
-            for direction in ("input", "output") if flags[direction]]
+    return [
+        f"{kind}_{direction}"
+        for kind, flags in model["modality"].items()
+        for direction in ("input", "output")
+        if flags[direction]
+    ]
 
 
 def modality_list_unlike(model: dict[str, Any]) -> list[str]:
@@ -45,6 +49,7 @@ def enabled_capabilities(model: dict[str, Any]) -> set[str]:
 def gateway_model_name(model: dict[str, Any]) -> str:
     """The provider's model name budapp gives the gateway for a cloud model: its uri, without a leading
     ``<source>/`` (compared ignoring case, ``_`` and ``-``); any other prefix stays."""
+
     def normal(text: str) -> str:
         return text.lower().replace("_", "").replace("-", "")
 
@@ -80,7 +85,9 @@ class ModelsAPI:
     async def delete(self, token: str, model_id: str) -> httpx.Response:
         return await self.budapp.delete(f"/models/{model_id}", token=token)
 
-    async def cloud_step(self, token: str, step_number: int, workflow_id: str | None = None, **fields: Any) -> httpx.Response:
+    async def cloud_step(
+        self, token: str, step_number: int, workflow_id: str | None = None, **fields: Any
+    ) -> httpx.Response:
         body: dict[str, Any] = {"step_number": step_number, **fields}
         if workflow_id:
             body["workflow_id"] = workflow_id
@@ -88,13 +95,15 @@ class ModelsAPI:
             body["workflow_total_steps"] = CLOUD_ONBOARDING_STEPS
         return await self.budapp.post("/models/cloud-model-workflow", json=body, token=token)
 
-    async def wait_for_catalog(self, token: str, provider_type: str, timeout: float | None = None
-                               ) -> tuple[dict, list[dict]]:
+    async def wait_for_catalog(
+        self, token: str, provider_type: str, timeout: float | None = None
+    ) -> tuple[dict, list[dict]]:
         """The provider of ``provider_type`` and its catalog entries, once there are any.
 
         A deployment fills the catalogue by syncing it from BudConnect after budapp starts (the sandbox seeds it at
         start-up), so a fresh deployment may not have it yet.
         """
+
         async def probe() -> tuple[dict | None, list[dict]]:
             providers = checked(await self.providers(token, limit=100)).json()["providers"]
             provider = next((p for p in providers if p["type"] == provider_type), None)
@@ -103,7 +112,8 @@ class ModelsAPI:
             return provider, checked(await self.catalog(token, source=provider_type, limit=500)).json()["models"]
 
         provider, models = await poll_until(
-            probe, lambda found: found[0] is not None and bool(found[1]),
+            probe,
+            lambda found: found[0] is not None and bool(found[1]),
             description=f"budapp's catalogue to hold {provider_type!r} models (the BudConnect sync)",
             polling=self.polling.within(timeout),
             describe=lambda found: f"provider {'found' if found[0] else 'missing'}, {len(found[1])} catalog model(s)",
@@ -118,14 +128,18 @@ class ModelsAPI:
         Shuffled so that parallel workers rarely reach for the same entry.
         """
         provider, models = await self.wait_for_catalog(token, provider_type)
-        free = [m["model"] for m in models
-                if not m["model"]["is_present_in_model"] and endpoint in enabled_endpoints(m["model"])]
+        free = [
+            m["model"]
+            for m in models
+            if not m["model"]["is_present_in_model"] and endpoint in enabled_endpoints(m["model"])
+        ]
         assert free, f"no free {provider_type} catalog model serves {endpoint}; run ./scripts/cleanup.sh for leftovers"
         random.shuffle(free)
         return provider, free
 
-    async def onboard_cloud_model(self, token: str, name: str, provider_type: str = "openai",
-                                  endpoint: str = "/v1/chat/completions") -> dict[str, Any]:
+    async def onboard_cloud_model(
+        self, token: str, name: str, provider_type: str = "openai", endpoint: str = "/v1/chat/completions"
+    ) -> dict[str, Any]:
         """The UI's cloud-model journey in as few calls as budapp allows; the final workflow record.
 
         A catalog entry taken by a parallel worker in the meantime is skipped for the next one.
@@ -137,8 +151,16 @@ class ModelsAPI:
             assert first.status_code == 200, f"step 1 failed: {first.status_code} {first.text[:300]}"
             workflow_id = first.json()["workflow_id"]
             last = await self.cloud_step(
-                token, 2, workflow_id, provider_id=provider["id"], cloud_model_id=cloud_model["id"], name=name,
-                tags=[E2E_TAG], modality=modality_list(cloud_model), uri=cloud_model["uri"], trigger_workflow=True,
+                token,
+                2,
+                workflow_id,
+                provider_id=provider["id"],
+                cloud_model_id=cloud_model["id"],
+                name=name,
+                tags=[E2E_TAG],
+                modality=modality_list(cloud_model),
+                uri=cloud_model["uri"],
+                trigger_workflow=True,
             )
             if last.status_code == 200:
                 return last.json()
@@ -151,7 +173,9 @@ class ModelsAPI:
 LOCAL_ONBOARDING_STEPS = 5
 
 
-async def local_step(api: ModelsAPI, token: str, step_number: int, workflow_id: str | None = None, **fields: Any) -> httpx.Response:
+async def local_step(
+    api: ModelsAPI, token: str, step_number: int, workflow_id: str | None = None, **fields: Any
+) -> httpx.Response:
     body: dict[str, Any] = {"step_number": step_number, **fields}
     if workflow_id:
         body["workflow_id"] = workflow_id

@@ -31,8 +31,9 @@ class ProjectsAPI:
     async def delete(self, token: str, project_id: str) -> httpx.Response:
         return await self.budapp.delete(f"/projects/{project_id}", token=token)
 
-    async def add_members(self, token: str, project_id: str, user_ids: list[str],
-                          scopes: tuple[str, ...] = ("endpoint:view",)) -> httpx.Response:
+    async def add_members(
+        self, token: str, project_id: str, user_ids: list[str], scopes: tuple[str, ...] = ("endpoint:view",)
+    ) -> httpx.Response:
         """Add existing users to a project, each with the given endpoint scopes."""
         users = [{"user_id": user_id, "scopes": list(scopes)} for user_id in user_ids]
         return await self.budapp.post(f"/projects/{project_id}/add-users", json={"users": users}, token=token)

@@ -50,6 +50,10 @@ def unsigned(token: str, **overrides: Any) -> str:
 
 def resigned_with_foreign_key(token: str, **overrides: Any) -> str:
     """Claims re-signed with a key the platform has never seen (HS256)."""
-    forged = jwt.encode({**claims(token), **overrides}, secrets.token_hex(32), algorithm="HS256",
-                        headers={"kid": header(token).get("kid", "forged")})
+    forged = jwt.encode(
+        {**claims(token), **overrides},
+        secrets.token_hex(32),
+        algorithm="HS256",
+        headers={"kid": header(token).get("kid", "forged")},
+    )
     return _registered(forged)

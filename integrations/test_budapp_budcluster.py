@@ -23,10 +23,12 @@ async def test_onboarded_cluster_matches_budcluster_and_postgres(test_cluster, b
     assert nodes["message"] == "Cluster nodes fetched successfully"
     assert len(nodes["param"]["nodes"]) == test_cluster["total_nodes"] > 0
     assert reported_resources(test_cluster) == expected_resources(nodes["param"]["nodes"])
-    assert test_cluster["cpu_count"] + test_cluster["gpu_count"] + test_cluster["hpu_count"] > 0, \
+    assert test_cluster["cpu_count"] + test_cluster["gpu_count"] + test_cluster["hpu_count"] > 0, (
         "budcluster reported no devices for the cluster's nodes"
+    )
 
     row = await postgres_connection.fetchrow(
-        "SELECT status, cluster_id FROM cluster WHERE id = $1", uuid.UUID(test_cluster["id"]))
+        "SELECT status, cluster_id FROM cluster WHERE id = $1", uuid.UUID(test_cluster["id"])
+    )
     assert row is not None, "budapp has no row for the cluster it reported"
     assert (row["status"], str(row["cluster_id"])) == ("available", test_cluster["cluster_id"])

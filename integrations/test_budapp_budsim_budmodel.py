@@ -15,23 +15,31 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 @pytest.mark.priority_p1
-async def test_extracted_model_is_stored_as_budmodel_reported(local_model_factory, postgres_connection, models_api,
-                                                              admin_token):
+async def test_extracted_model_is_stored_as_budmodel_reported(
+    local_model_factory, postgres_connection, models_api, admin_token
+):
     """The model budapp creates from budmodel's results is a local hugging_face row whose local path is the
     directory budmodel downloaded it into (named after the model), which budapp's model answers too."""
     model = await local_model_factory()
     stored = await row(postgres_connection, "model", model["id"])
     assert stored is not None and stored["status"] == "active"
     assert (stored["provider_type"], stored["source"], stored["uri"]) == ("hugging_face", "local", model["uri"])
-    assert re.fullmatch(budmodel_download_path(model["name"]), stored["local_path"] or ""), \
+    assert re.fullmatch(budmodel_download_path(model["name"]), stored["local_path"] or ""), (
         f"local path {stored['local_path']!r} is not budmodel's download directory for {model['name']!r}"
+    )
     detail = assert_status(await models_api.get(admin_token, model["id"]), 200)["model"]
     assert detail["local_path"] == stored["local_path"]
 
 
 @pytest.mark.priority_p1
 async def test_budsim_recommends_the_cluster_budcluster_registered(
-    test_cluster, local_model_factory, admin_project, deployments_api, budcluster_client, workflow_waiter, admin_token,
+    test_cluster,
+    local_model_factory,
+    admin_project,
+    deployments_api,
+    budcluster_client,
+    workflow_waiter,
+    admin_token,
     workflow_janitor,
 ):
     """The onboarded cluster is recommended under its budcluster id, which budcluster knows with its nodes.
@@ -39,15 +47,27 @@ async def test_budsim_recommends_the_cluster_budcluster_registered(
     (Other recommended clusters may belong to parallel workers and vanish meanwhile: only ours is checked.)
     """
     model = await local_model_factory()
-    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200)
+    first = assert_status(
+        await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200
+    )
     workflow_janitor(admin_token, first["workflow_id"])
-    assert_status(await deployments_api.step(admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"),
-                                             deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
+    assert_status(
+        await deployments_api.step(
+            admin_token,
+            4,
+            first["workflow_id"],
+            endpoint_name=unique_name("endpoint"),
+            deploy_config=DEFAULT_DEPLOY_CONFIG,
+        ),
+        200,
+    )
     clusters = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], test_cluster["id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
-    assert mine is not None, (f"budsim did not recommend the available cluster {test_cluster['name']}; budapp listed "
-                              f"{len(clusters)} other(s) (it shows budsim's best 20 only: are clusters of earlier "
-                              f"runs still registered in budcluster?)")
+    assert mine is not None, (
+        f"budsim did not recommend the available cluster {test_cluster['name']}; budapp listed "
+        f"{len(clusters)} other(s) (it shows budsim's best 20 only: are clusters of earlier "
+        f"runs still registered in budcluster?)"
+    )
     assert mine["cluster_id"] == test_cluster["cluster_id"]
     nodes = assert_status(await budcluster_client.get(f"/cluster/{mine['cluster_id']}/nodes"), 200)
     assert len(nodes["param"]["nodes"]) == test_cluster["total_nodes"]

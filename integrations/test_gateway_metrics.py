@@ -15,7 +15,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 @pytest.mark.priority_p1
 async def test_each_inference_is_one_row_in_clickhouse_and_in_metrics(
-    test_endpoint, gateway_key, gateway_api, metrics_api, clickhouse_client,
+    test_endpoint,
+    gateway_key,
+    gateway_api,
+    metrics_api,
+    clickhouse_client,
 ):
     """Three requests: three rows in budmetrics' InferenceFact for the endpoint, each listed by budmetrics."""
     since = moments_ago()
@@ -28,7 +32,9 @@ async def test_each_inference_is_one_row_in_clickhouse_and_in_metrics(
         assert recorded["endpoint_id"] == test_endpoint["id"], f"inference {inference_id} went to another endpoint"
     rows = clickhouse_client.query(
         "SELECT toString(inference_id), toString(endpoint_id) FROM metrics.InferenceFact FINAL "
-        "WHERE endpoint_id = {endpoint:UUID}", parameters={"endpoint": uuid.UUID(test_endpoint["id"])}).result_rows
+        "WHERE endpoint_id = {endpoint:UUID}",
+        parameters={"endpoint": uuid.UUID(test_endpoint["id"])},
+    ).result_rows
     assert sorted(r[0] for r in rows) == sorted(ids)
 
 
@@ -38,8 +44,11 @@ async def test_gateway_refusals_follow_the_openai_error_shape(gateway_api, gatew
     cases = [
         (await gateway_api.chat(None, test_endpoint["name"], "hi"), 401, "Missing authorization header"),
         (await gateway_api.chat("bud_client_" + "x" * 43, test_endpoint["name"], "hi"), 401, "Invalid API key"),
-        (await gateway_api.gateway.post("/v1/chat/completions", json={"messages": []}, token=gateway_key), 400,
-         "Missing model name in request body"),
+        (
+            await gateway_api.gateway.post("/v1/chat/completions", json={"messages": []}, token=gateway_key),
+            400,
+            "Missing model name in request body",
+        ),
         (await gateway_api.chat(gateway_key, "no-such-endpoint", "hi"), 404, "Model not found: no-such-endpoint"),
     ]
     for response, status, message in cases:
@@ -52,14 +61,26 @@ async def test_embeddings_on_a_chat_endpoint_are_refused(gateway_api, gateway_ke
     """A chat model has no /v1/embeddings: 400, naming the model by its endpoint id and the missing capability."""
     response = await gateway_api.embeddings(gateway_key, test_endpoint["name"], "text")
     assert response.status_code == 400, f"expected 400, got {response.status_code}: {response.text[:300]}"
-    assert response.json() == {"error": f"Model `{test_endpoint['id']}` is not configured to support capability "
-                                        "`embedding`. Add `endpoints = [\"embedding\"]` to the model configuration."}
+    assert response.json() == {
+        "error": f"Model `{test_endpoint['id']}` is not configured to support capability "
+        '`embedding`. Add `endpoints = ["embedding"]` to the model configuration.'
+    }
 
 
 @pytest.mark.priority_p1
 async def test_budmetrics_filters_counts_orders_and_pages_what_the_gateway_answered(
-    test_endpoint, admin_project, test_model, provider_credential, endpoint_factory, project_factory, admin_token,
-    admin_user, auth_api, budapp_client, gateway_api, metrics_api,
+    test_endpoint,
+    admin_project,
+    test_model,
+    provider_credential,
+    endpoint_factory,
+    project_factory,
+    admin_token,
+    admin_user,
+    auth_api,
+    budapp_client,
+    gateway_api,
+    metrics_api,
 ):
     """
     budmetrics lists exactly the inferences the gateway answered, by endpoint and by project, newest first.
@@ -79,8 +100,10 @@ async def test_budmetrics_filters_counts_orders_and_pages_what_the_gateway_answe
     key = await playground_key(budapp_client, await auth_api.valid_access_token(admin_user, margin=120))
     await gateway_api.wait_for_key(key, [test_endpoint["name"], second["workflow_steps"]["endpoint_name"]])
 
-    answers = [assert_status(await gateway_api.chat(key, test_endpoint["name"], prompt), 200)
-               for prompt in ("one", "two words", "now three words")]
+    answers = [
+        assert_status(await gateway_api.chat(key, test_endpoint["name"], prompt), 200)
+        for prompt in ("one", "two words", "now three words")
+    ]
     other = assert_status(await gateway_api.chat(key, second["workflow_steps"]["endpoint_name"], "elsewhere"), 200)
     newest_first = [a["id"] for a in reversed(answers)]
 
@@ -90,9 +113,15 @@ async def test_budmetrics_filters_counts_orders_and_pages_what_the_gateway_answe
     for row in listed:
         sent = usage[row["inference_id"]]
         assert (row["endpoint_id"], row["project_id"], row["model_id"]) == (
-            test_endpoint["id"], admin_project["id"], test_model["id"])
+            test_endpoint["id"],
+            admin_project["id"],
+            test_model["id"],
+        )
         assert (row["input_tokens"], row["output_tokens"], row["total_tokens"]) == (
-            sent["prompt_tokens"], sent["completion_tokens"], sent["prompt_tokens"] + sent["completion_tokens"])
+            sent["prompt_tokens"],
+            sent["completion_tokens"],
+            sent["prompt_tokens"] + sent["completion_tokens"],
+        )
     page = await metrics_api.inferences(since, endpoint_id=test_endpoint["id"])
     assert (page["total_count"], page["has_more"]) == (3, False)
 
@@ -121,8 +150,15 @@ async def assert_pages(metrics_api, since, endpoint_id: str, newest_first: list[
 
 @pytest.mark.priority_p1
 async def test_an_embedding_endpoint_is_served_and_recorded_as_embedding(
-    model_factory, admin_project, provider_credential, endpoint_factory, admin_user, auth_api, budapp_client,
-    gateway_api, metrics_api,
+    model_factory,
+    admin_project,
+    provider_credential,
+    endpoint_factory,
+    admin_user,
+    auth_api,
+    budapp_client,
+    gateway_api,
+    metrics_api,
 ):
     """
     An embedding model deployed as an endpoint answers /v1/embeddings; budmetrics records that inference under
@@ -141,13 +177,17 @@ async def test_an_embedding_endpoint_is_served_and_recorded_as_embedding(
     assert answer["data"][0]["embedding"], "an empty embedding"
     [recorded] = await metrics_api.wait_for_inferences(since, 1, endpoint_id=endpoint_id)
     assert (recorded["endpoint_type"], recorded["project_id"], recorded["model_id"]) == (
-        "embedding", admin_project["id"], model["id"])
+        "embedding",
+        admin_project["id"],
+        model["id"],
+    )
     assert recorded["input_tokens"] == answer["usage"]["prompt_tokens"]
 
 
 @pytest.mark.priority_p1
-async def test_a_playground_key_expires_with_its_access_token(budapp_client, auth_api, admin_user, admin_project,
-                                                             gateway_redis):
+async def test_a_playground_key_expires_with_its_access_token(
+    budapp_client, auth_api, admin_user, admin_project, gateway_redis
+):
     """
     A user's access token becomes a gateway key for exactly the token's remaining lifetime.
 
@@ -157,12 +197,14 @@ async def test_a_playground_key_expires_with_its_access_token(budapp_client, aut
     token = await auth_api.valid_access_token(admin_user, margin=120)
     register_secret(token)
     before = seconds_left(token)
-    body = assert_status(await budapp_client.post(
-        "/playground/initialize-with-token", json={"access_token": token}, token=token), 200)
+    body = assert_status(
+        await budapp_client.post("/playground/initialize-with-token", json={"access_token": token}, token=token), 200
+    )
     expires_in_redis = await gateway_redis.ttl(key_record_name(token))
     after = seconds_left(token)
     assert (body["initialization_status"], body["expires_in"]) == ("success", body["ttl"])
     assert body["message"] == "Playground session initialized successfully with access token (cross-app SSO)"
     assert int(after) - 1 <= body["ttl"] <= before + 1, f"ttl {body['ttl']} for a token valid {before:.0f}s more"
     assert int(after) - 1 <= expires_in_redis <= before + 1, (
-        f"the gateway keeps the key {expires_in_redis}s, the token is valid {after:.0f}s more")
+        f"the gateway keeps the key {expires_in_redis}s, the token is valid {after:.0f}s more"
+    )

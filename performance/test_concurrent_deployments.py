@@ -14,7 +14,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.performance, pytest.mark.priority_p2,
 
 @pytest.mark.timeout(600)
 async def test_concurrent_model_deployments(
-    test_cluster, local_model_factory, admin_project, deployments_api, workflow_waiter, admin_token, settings,
+    test_cluster,
+    local_model_factory,
+    admin_project,
+    deployments_api,
+    workflow_waiter,
+    admin_token,
+    settings,
     performance_report,
 ):
     """
@@ -31,8 +37,15 @@ async def test_concurrent_model_deployments(
 
     async def deploy(name: str) -> tuple[str, dict, float]:
         started = time.perf_counter()
-        record = await deploy_local_model(deployments_api, waiter, admin_token, project_id=admin_project["id"],
-                                          model_id=model["id"], cluster_id=test_cluster["id"], endpoint_name=name)
+        record = await deploy_local_model(
+            deployments_api,
+            waiter,
+            admin_token,
+            project_id=admin_project["id"],
+            model_id=model["id"],
+            cluster_id=test_cluster["id"],
+            endpoint_name=name,
+        )
         elapsed = time.perf_counter() - started
         endpoint = await deployed_endpoint(deployments_api, admin_token, admin_project["id"], name)
         return name, {"record": record, "endpoint": endpoint}, elapsed
@@ -52,11 +65,19 @@ async def test_concurrent_model_deployments(
 
         times = sorted(seconds for _, _, seconds in records)
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        performance_report({"deployments": count, "time_to_ready_p50_s": round(statistics.median(times), 2),
-                            "time_to_ready_p95_s": round(p95, 2), "time_to_ready_max_s": round(times[-1], 2)})
+        performance_report(
+            {
+                "deployments": count,
+                "time_to_ready_p50_s": round(statistics.median(times), 2),
+                "time_to_ready_p95_s": round(p95, 2),
+                "time_to_ready_max_s": round(times[-1], 2),
+            }
+        )
         assert p95 <= settings.performance.max_time_to_ready_p95, f"p95 time to ready {p95:.1f}s over the limit"
     finally:
         for endpoint_id in endpoint_ids:
             response = await deployments_api.delete_endpoint(admin_token, endpoint_id)
             if response.status_code == 200:
-                await waiter.wait_for_workflow(workflow_type="endpoint_deletion", workflow_id=response.json()["workflow_id"])
+                await waiter.wait_for_workflow(
+                    workflow_type="endpoint_deletion", workflow_id=response.json()["workflow_id"]
+                )

@@ -10,8 +10,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.performance, pytest.mark.priority_p2,
 
 
 @pytest.mark.timeout(300)
-async def test_gateway_chat_completions_under_load(test_endpoint, gateway_key, settings, clickhouse_client,
-                                                   performance_report, polling):
+async def test_gateway_chat_completions_under_load(
+    test_endpoint, gateway_key, settings, clickhouse_client, performance_report, polling
+):
     """
     Many users chat with one endpoint at once.
 
@@ -23,10 +24,14 @@ async def test_gateway_chat_completions_under_load(test_endpoint, gateway_key, s
     limits = settings.performance
     result = await run_load(
         settings.services.budgateway,
-        lambda i: LoadRequest("POST", "/v1/chat/completions", chat_body(test_endpoint["name"], f"load request {i}"),
-                              token=gateway_key),
-        requests=limits.load_requests, concurrency=limits.load_concurrency, max_seconds=limits.load_max_seconds,
-        timeout=settings.timeouts.request, check=is_chat_completion,
+        lambda i: LoadRequest(
+            "POST", "/v1/chat/completions", chat_body(test_endpoint["name"], f"load request {i}"), token=gateway_key
+        ),
+        requests=limits.load_requests,
+        concurrency=limits.load_concurrency,
+        max_seconds=limits.load_max_seconds,
+        timeout=settings.timeouts.request,
+        check=is_chat_completion,
     )
     figures = result.summary()
     performance_report({**figures, "concurrency": limits.load_concurrency, "error_samples": result.error_samples})

@@ -64,8 +64,9 @@ STRANDED_ROWS = (
 
 
 def cleanup_all() -> str | None:
-    result = subprocess.run([sys.executable, "scripts/cleanup.py", "--all"], cwd=SUITE_ROOT, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "scripts/cleanup.py", "--all"], cwd=SUITE_ROOT, capture_output=True, text=True, timeout=300
+    )
     return None if result.returncode == 0 else (result.stdout + result.stderr).strip()[-300:]
 
 
@@ -107,9 +108,20 @@ async def switch_faults(names: list[str]) -> None:
 def run_suite(fault: str, junit_dir: Path, pytest_args: list[str], label: str | None = None) -> Outcome:
     report = junit_dir / f"{(label or fault).strip('()')}.xml"
     faulty = fault != BASELINE
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report),
-               "--html", str(report.with_suffix(".html")),
-               *pytest_args, *(FAULTY_RUN_OPTIONS if faulty else [])]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--junitxml",
+        str(report),
+        "--html",
+        str(report.with_suffix(".html")),
+        *pytest_args,
+        *(FAULTY_RUN_OPTIONS if faulty else []),
+    ]
     env = {**os.environ, **(FAULT_RUN_ENV if faulty else {})}
     started = time.monotonic()
     subprocess.run(command, cwd=SUITE_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
@@ -146,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown faults {unknown}; known: {', '.join(sorted(KNOWN_FAULTS))}")
     options.junit_dir.mkdir(parents=True, exist_ok=True)
+
     def selection_of(fault: str) -> list[str]:
         return pytest_args or SELECTION_OF_FAULT.get(fault, DEFAULT_SELECTION)
 
@@ -159,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             label = BASELINE if not baselines else f"(none, {' '.join(selection)})"
             baselines.append(selection)
             baseline = run_suite(BASELINE, options.junit_dir, selection, label=label)
-            print(f"baseline ({' '.join(selection)}): {baseline.passed} passed, {len(baseline.failed)} failed "
-                  f"in {baseline.seconds:.0f}s")
+            print(
+                f"baseline ({' '.join(selection)}): {baseline.passed} passed, {len(baseline.failed)} failed "
+                f"in {baseline.seconds:.0f}s"
+            )
             if baseline.failed:
                 print("the suite fails without any fault; fix that first:", *baseline.failed, sep="\n  ")
                 return 1

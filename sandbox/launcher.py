@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import os
 import secrets
@@ -63,16 +64,34 @@ class Service:
 
 def uvicorn(module: str, settings: SandboxSettings, name: str, workers: int = 1) -> tuple[str, ...]:
     port = getattr(settings, f"{name}_port")
-    return (sys.executable, "-m", "uvicorn", f"{module}:app", "--host", settings.host, "--port", str(port),
-            "--log-level", "warning", "--no-access-log", *(("--workers", str(workers)) if workers > 1 else ()))
+    return (
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{module}:app",
+        "--host",
+        settings.host,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        *(("--workers", str(workers)) if workers > 1 else ()),
+    )
 
 
 def budapp_service(settings: SandboxSettings) -> Service:
     if settings.source_mode:
         from sandbox import source_mode
 
-        return Service("budapp", source_mode.command(settings), "/health", real=True,
-                       cwd=source_mode.service_dir(settings), registered_as=source_mode.REGISTRATION_KEY)
+        return Service(
+            "budapp",
+            source_mode.command(settings),
+            "/health",
+            real=True,
+            cwd=source_mode.service_dir(settings),
+            registered_as=source_mode.REGISTRATION_KEY,
+        )
     return Service("budapp", uvicorn("sandbox.budapp.app", settings, "budapp", settings.budapp_workers), "/health")
 
 
@@ -81,13 +100,26 @@ def services(settings: SandboxSettings) -> list[Service]:
 
     In source mode the real budapp also needs what a cluster gives it: Keycloak, BudConnect and budnotify.
     """
-    clickhouse = (sys.executable, "-m", "sandbox.clickhouse.server", "--host", settings.host,
-                  "--port", str(settings.clickhouse_port), "--path", str(settings.sandbox_dir / "clickhouse"))
-    for_real_budapp = [
-        Service("keycloak", uvicorn("sandbox.keycloak.app", settings, "keycloak"), "/realms/master"),
-        Service("budconnect", uvicorn("sandbox.budconnect.app", settings, "budconnect"), "/health"),
-        Service("budnotify", uvicorn("sandbox.budnotify.app", settings, "budnotify"), "/health"),
-    ] if settings.source_mode else []
+    clickhouse = (
+        sys.executable,
+        "-m",
+        "sandbox.clickhouse.server",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.clickhouse_port),
+        "--path",
+        str(settings.sandbox_dir / "clickhouse"),
+    )
+    for_real_budapp = (
+        [
+            Service("keycloak", uvicorn("sandbox.keycloak.app", settings, "keycloak"), "/realms/master"),
+            Service("budconnect", uvicorn("sandbox.budconnect.app", settings, "budconnect"), "/health"),
+            Service("budnotify", uvicorn("sandbox.budnotify.app", settings, "budnotify"), "/health"),
+        ]
+        if settings.source_mode
+        else []
+    )
     return [
         Service("clickhouse", clickhouse, "/ping", store=True),
         Service("dapr", uvicorn("sandbox.dapr.sidecar", settings, "dapr"), "/v1.0/healthz"),
@@ -134,9 +166,13 @@ class Secrets:
     app_api_token: str  # budapp's APP_API_TOKEN, sent by the Dapr sidecar as dapr-api-token
 
     def environment(self) -> dict[str, str]:
-        return {"SANDBOX_SUPER_USER_EMAIL": self.email, "SANDBOX_SUPER_USER_PASSWORD": self.password,
-                "SANDBOX_ADMIN_TOKEN": self.admin_token, "SANDBOX_KEYCLOAK_ADMIN_PASSWORD": self.keycloak_password,
-                "SANDBOX_APP_API_TOKEN": self.app_api_token}
+        return {
+            "SANDBOX_SUPER_USER_EMAIL": self.email,
+            "SANDBOX_SUPER_USER_PASSWORD": self.password,
+            "SANDBOX_ADMIN_TOKEN": self.admin_token,
+            "SANDBOX_KEYCLOAK_ADMIN_PASSWORD": self.keycloak_password,
+            "SANDBOX_APP_API_TOKEN": self.app_api_token,
+        }
 
 
 def secrets_of(settings: SandboxSettings) -> Secrets:
@@ -147,14 +183,20 @@ def secrets_of(settings: SandboxSettings) -> Secrets:
         email=settings.super_user_email,
         password=settings.super_user_password or credentials.get("E2E_ADMIN_PASSWORD") or strong_password(),
         admin_token=settings.admin_token or control.get("E2E_SANDBOX_ADMIN_TOKEN") or secrets.token_urlsafe(24),
-        keycloak_password=(settings.keycloak_admin_password
-                           or read_env_file(keycloak_file).get("SANDBOX_KEYCLOAK_ADMIN_PASSWORD") or strong_password()),
+        keycloak_password=(
+            settings.keycloak_admin_password
+            or read_env_file(keycloak_file).get("SANDBOX_KEYCLOAK_ADMIN_PASSWORD")
+            or strong_password()
+        ),
         app_api_token=settings.app_api_token or control.get("E2E_APP_API_TOKEN") or secrets.token_urlsafe(32),
     )
-    write_private(settings.state_dir / "credentials.env",
-                  {"E2E_ADMIN_EMAIL": found.email, "E2E_ADMIN_PASSWORD": found.password})
-    write_private(settings.sandbox_dir / "control.env",
-                  {"E2E_SANDBOX_ADMIN_TOKEN": found.admin_token, "E2E_APP_API_TOKEN": found.app_api_token})
+    write_private(
+        settings.state_dir / "credentials.env", {"E2E_ADMIN_EMAIL": found.email, "E2E_ADMIN_PASSWORD": found.password}
+    )
+    write_private(
+        settings.sandbox_dir / "control.env",
+        {"E2E_SANDBOX_ADMIN_TOKEN": found.admin_token, "E2E_APP_API_TOKEN": found.app_api_token},
+    )
     write_private(keycloak_file, {"SANDBOX_KEYCLOAK_ADMIN_PASSWORD": found.keycloak_password})
     return found
 
@@ -162,23 +204,30 @@ def secrets_of(settings: SandboxSettings) -> Secrets:
 def write_deployment_env(settings: SandboxSettings) -> None:
     mode = "source" if settings.source_mode else "sandbox"
     lines = {
-        "E2E_DEPLOYMENT": mode, "E2E_PROFILE": mode,
-        **{f"E2E_{name.upper()}_URL": settings.url(name)
-           for name in ("budapp", "budcluster", "budsim", "budmodel", "budgateway", "budmetrics", "dapr")},
-        "E2E_POSTGRES_DSN": settings.postgres_dsn, "E2E_REDIS_URL": settings.redis_url,
+        "E2E_DEPLOYMENT": mode,
+        "E2E_PROFILE": mode,
+        **{
+            f"E2E_{name.upper()}_URL": settings.url(name)
+            for name in ("budapp", "budcluster", "budsim", "budmodel", "budgateway", "budmetrics", "dapr")
+        },
+        "E2E_POSTGRES_DSN": settings.postgres_dsn,
+        "E2E_REDIS_URL": settings.redis_url,
         "E2E_GATEWAY_REDIS_URL": settings.gateway_redis(),
         "E2E_CLICKHOUSE_URL": settings.url("clickhouse"),
     }
     if settings.source_mode:
         from sandbox import source_mode
 
-        lines |= {"E2E_POSTGRES_DSN": source_mode.database_dsn(settings),
-                  "E2E_KEYCLOAK_URL": settings.url("keycloak"),
-                  "E2E_BUDAPP_SOURCE": str(settings.budapp_source),
-                  "E2E_BUDAPP_COMMIT": source_mode.checkout_commit(Path(settings.budapp_source))}
+        lines |= {
+            "E2E_POSTGRES_DSN": source_mode.database_dsn(settings),
+            "E2E_KEYCLOAK_URL": settings.url("keycloak"),
+            "E2E_BUDAPP_SOURCE": str(settings.budapp_source),
+            "E2E_BUDAPP_COMMIT": source_mode.checkout_commit(Path(settings.budapp_source)),
+        }
     path = settings.state_dir / "deployment.env"
-    path.write_text("# Written by the sandbox launcher; removed by its stop.\n"
-                    + "".join(f"{k}={v}\n" for k, v in lines.items()))
+    path.write_text(
+        "# Written by the sandbox launcher; removed by its stop.\n" + "".join(f"{k}={v}\n" for k, v in lines.items())
+    )
 
 
 def pid_file(settings: SandboxSettings, service: Service) -> Path:
@@ -249,7 +298,7 @@ async def wait_healthy(settings: SandboxSettings, pending: list[Service]) -> Non
     async with httpx.AsyncClient() as client:
         while pending:
             checks = await asyncio.gather(*(healthy(client, settings, s) for s in pending))
-            pending = [s for s, ok in zip(pending, checks) if not ok]
+            pending = [s for s, ok in zip(pending, checks, strict=False) if not ok]
             for service in pending:
                 if running_pid(settings, service) is None:
                     fail(settings, service, "exited during start-up")
@@ -278,8 +327,10 @@ async def create_database(settings: SandboxSettings, dsn: str) -> None:
     try:
         connection = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres", timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
-        raise SystemExit(f"ERROR: PostgreSQL is unreachable at {target.hostname}:{target.port} ({exc}); "
-                         "start it (./scripts/setup-local.sh does) or set SANDBOX_POSTGRES_DSN") from None
+        raise SystemExit(
+            f"ERROR: PostgreSQL is unreachable at {target.hostname}:{target.port} ({exc}); "
+            "start it (./scripts/setup-local.sh does) or set SANDBOX_POSTGRES_DSN"
+        ) from None
     try:
         if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
             await connection.execute(f'CREATE DATABASE "{database}"')
@@ -296,8 +347,10 @@ async def prepare_stores(settings: SandboxSettings) -> None:
     try:
         await client.ping()
     except (OSError, redis.RedisError) as exc:
-        raise SystemExit(f"ERROR: Redis is unreachable at {settings.redis_url} ({exc}); "
-                         "start it (./scripts/setup-local.sh does) or set SANDBOX_REDIS_URL") from None
+        raise SystemExit(
+            f"ERROR: Redis is unreachable at {settings.redis_url} ({exc}); "
+            "start it (./scripts/setup-local.sh does) or set SANDBOX_REDIS_URL"
+        ) from None
     finally:
         await client.aclose()
 
@@ -320,8 +373,15 @@ def spawn(settings: SandboxSettings, service: Service, env: dict[str, str]) -> N
     log.parent.mkdir(parents=True, exist_ok=True)
     pid_file(settings, service).parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
-        process = subprocess.Popen(service.command, cwd=service.cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            service.command,
+            cwd=service.cwd,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     pid_file(settings, service).write_text(str(process.pid))
 
 
@@ -368,8 +428,10 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
     asyncio.run(apply_faults(settings, parse_fault_list(faults if faults is not None else settings.faults)))
     write_deployment_env(settings)
     if missing:
-        print(f"sandbox up: started {len(missing)} service(s) in {time.monotonic() - started:.1f}s; "
-              f"logs in {settings.sandbox_dir / 'logs'}")
+        print(
+            f"sandbox up: started {len(missing)} service(s) in {time.monotonic() - started:.1f}s; "
+            f"logs in {settings.sandbox_dir / 'logs'}"
+        )
     else:
         print("sandbox already running and healthy")
 
@@ -377,8 +439,11 @@ def start(settings: SandboxSettings, faults: str | None) -> None:
 def start_phases(missing: list[Service]) -> list[list[Service]]:
     """Stores first, then the other stand-ins, then real code: the real budapp seeds Keycloak and opens its
     Dapr workflow stream while starting."""
-    phases = ([s for s in missing if s.store], [s for s in missing if not s.store and not s.real],
-              [s for s in missing if s.real])
+    phases = (
+        [s for s in missing if s.store],
+        [s for s in missing if not s.store and not s.real],
+        [s for s in missing if s.real],
+    )
     return [phase for phase in phases if phase]
 
 
@@ -398,7 +463,8 @@ async def forget_budapp_state_without_its_keys(settings: SandboxSettings) -> Non
     connection = await asyncpg.connect(settings.postgres_dsn, timeout=5)
     try:
         made_with = await connection.fetchval(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", database)
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", database
+        )
         if made_with is not None and made_with == source_mode.keys_fingerprint(settings):
             return
         await connection.execute("DROP TABLE IF EXISTS keycloak.kc_realm, keycloak.kc_object")
@@ -426,8 +492,14 @@ def real_environment(settings: SandboxSettings, env: dict[str, str], generated: 
     from sandbox import source_mode
 
     asyncio.run(create_database(settings, source_mode.database_dsn(settings)))
-    budapp_env = source_mode.environment(settings, env, generated.email, generated.password,
-                                         generated.keycloak_password, app_api_token=generated.app_api_token)
+    budapp_env = source_mode.environment(
+        settings,
+        env,
+        generated.email,
+        generated.password,
+        generated.keycloak_password,
+        app_api_token=generated.app_api_token,
+    )
     asyncio.run(mark_budapp_database(settings))
     source_mode.migrate(settings, budapp_env, settings.sandbox_dir / "logs" / "budapp-migrate.log")
     return budapp_env
@@ -444,10 +516,8 @@ def stop(settings: SandboxSettings) -> None:
     everything = started_services(settings)
     stopping = [(s, pid) for s in everything if (pid := running_pid(settings, s))]
     for _, pid in stopping:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + STOP_TIMEOUT
     for service, pid in stopping:
         while running_pid(settings, service) and time.monotonic() < deadline:
@@ -466,11 +536,13 @@ def status(settings: SandboxSettings) -> int:
             return await asyncio.gather(*(healthy(client, settings, s) for s in services(settings)))
 
     down = 0
-    for service, ok in zip(services(settings), asyncio.run(check())):
+    for service, ok in zip(services(settings), asyncio.run(check()), strict=False):
         pid = running_pid(settings, service)
         down += not ok
-        print(f"{service.name:<11} {service.url(settings):<26} {'up' if ok else 'DOWN':<5} {service.kind:<8} "
-              f"pid {pid or '-'}")
+        print(
+            f"{service.name:<11} {service.url(settings):<26} {'up' if ok else 'DOWN':<5} {service.kind:<8} "
+            f"pid {pid or '-'}"
+        )
     return 1 if down else 0
 
 
@@ -487,7 +559,9 @@ def faults_command(settings: SandboxSettings, action: str, names: list[str]) -> 
         else:
             response = httpx.put(url, headers=headers, json={"faults": names if action == "set" else []}, timeout=5)
     except httpx.HTTPError as exc:
-        raise SystemExit(f"ERROR: budapp is unreachable at {url} ({type(exc).__name__}); is the sandbox running?") from None
+        raise SystemExit(
+            f"ERROR: budapp is unreachable at {url} ({type(exc).__name__}); is the sandbox running?"
+        ) from None
     if response.status_code != 200:
         raise SystemExit(f"ERROR: {response.status_code} {response.json().get('detail')}")
     body = response.json()

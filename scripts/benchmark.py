@@ -54,11 +54,17 @@ class Run:
 
 def timed_pytest(*args: str) -> Run:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.monotonic() - started
-    summary = next((line for line in reversed(done.stdout.splitlines()) if " passed" in line or " failed" in line),
-                   f"pytest exited {done.returncode}")
+    summary = next(
+        (line for line in reversed(done.stdout.splitlines()) if " passed" in line or " failed" in line),
+        f"pytest exited {done.returncode}",
+    )
     return Run(seconds, summary.strip("= "), done.returncode == 0)
 
 
@@ -71,19 +77,25 @@ def median_run(runs: list[Run]) -> str:
 
 
 async def generator_rate(url: str) -> float:
-    result = await run_load(url, LoadRequest("GET", "/status"), requests=10**9, concurrency=CONNECTIONS,
-                            max_seconds=LOAD_SECONDS)
+    result = await run_load(
+        url, LoadRequest("GET", "/status"), requests=10**9, concurrency=CONNECTIONS, max_seconds=LOAD_SECONDS
+    )
     if result.errors:
-        raise SystemExit(f"load generator: {result.errors} of {result.sent} requests to {url}/status failed: "
-                         f"{result.error_samples}")
+        raise SystemExit(
+            f"load generator: {result.errors} of {result.sent} requests to {url}/status failed: {result.error_samples}"
+        )
     return result.throughput_rps
 
 
 def wrk_rate(url: str) -> float | None:
     if not shutil.which("wrk"):
         return None
-    done = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{LOAD_SECONDS}s", f"{url}/status"],
-                          capture_output=True, text=True, timeout=LOAD_SECONDS + 30)
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{LOAD_SECONDS}s", f"{url}/status"],
+        capture_output=True,
+        text=True,
+        timeout=LOAD_SECONDS + 30,
+    )
     match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
     return float(match.group(1)) if match else None
 
@@ -117,13 +129,23 @@ def main() -> int:
     rows.append(("xdist speed-up (medians)", f"{speed_up:.2f}x"))
 
     if waiter:
-        rows.append(("waiter detection latency", f"median {waiter['detection_median_ms']} ms, p95 "
-                     f"{waiter['detection_p95_ms']} ms over {waiter['samples']} workflows; "
-                     f"{waiter['polls_median']} polls (median), at most {waiter['polls_max']}"))
+        rows.append(
+            (
+                "waiter detection latency",
+                f"median {waiter['detection_median_ms']} ms, p95 "
+                f"{waiter['detection_p95_ms']} ms over {waiter['samples']} workflows; "
+                f"{waiter['polls_median']} polls (median), at most {waiter['polls_max']}",
+            )
+        )
     if load:
-        rows.append(("gateway chat completions under load", f"{load['throughput_rps']} req/s, p50 "
-                     f"{load['latency_p50_ms']} ms, p95 {load['latency_p95_ms']} ms, p99 {load['latency_p99_ms']} ms, "
-                     f"error rate {load['error_rate']} ({load['requests']} requests, {load['concurrency']} at a time)"))
+        rows.append(
+            (
+                "gateway chat completions under load",
+                f"{load['throughput_rps']} req/s, p50 "
+                f"{load['latency_p50_ms']} ms, p95 {load['latency_p95_ms']} ms, p99 {load['latency_p99_ms']} ms, "
+                f"error rate {load['error_rate']} ({load['requests']} requests, {load['concurrency']} at a time)",
+            )
+        )
 
     ours_rounds: list[float] = []
     wrk_rounds: list[float] = []
@@ -133,8 +155,12 @@ def main() -> int:
         if measured:
             wrk_rounds.append(measured)
     ours = max(ours_rounds)
-    rows.append(("load generator (GET /status)", f"{ours:.0f} req/s (best of {LOAD_ROUNDS} x {LOAD_SECONDS} s, "
-                 f"{CONNECTIONS} connections)"))
+    rows.append(
+        (
+            "load generator (GET /status)",
+            f"{ours:.0f} req/s (best of {LOAD_ROUNDS} x {LOAD_SECONDS} s, {CONNECTIONS} connections)",
+        )
+    )
     theirs = max(wrk_rounds) if wrk_rounds else None
     if theirs:
         rows.append(("wrk (GET /status)", f"{theirs:.0f} req/s (same)"))

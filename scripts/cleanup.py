@@ -75,8 +75,13 @@ class Cleaner:
             return count
 
         try:
-            await poll_until(still_deleting, lambda n: n == 0, description="endpoint deletions to finish",
-                             polling=self.polling, describe=lambda n: f"{n} still deleting")
+            await poll_until(
+                still_deleting,
+                lambda n: n == 0,
+                description="endpoint deletions to finish",
+                polling=self.polling,
+                describe=lambda n: f"{n} still deleting",
+            )
         except WaitTimeout as exc:
             print(f"WARNING: {exc}; their clusters may stay")
             self.failed.append("endpoints stuck in deleting")
@@ -87,10 +92,15 @@ async def main(prefix: str, dry_run: bool) -> int:
     install_log_masking()
     password = settings.admin.password.get_secret_value()
     register_secret(password)
-    async with APIClient("budapp", settings.services.budapp, connect_timeout=settings.timeouts.connect,
-                         request_timeout=settings.timeouts.request) as client:
-        login = await client.post("/auth/login", json={"email": settings.admin.email, "password": password,
-                                                       "user_type": "admin"})
+    async with APIClient(
+        "budapp",
+        settings.services.budapp,
+        connect_timeout=settings.timeouts.connect,
+        request_timeout=settings.timeouts.request,
+    ) as client:
+        login = await client.post(
+            "/auth/login", json={"email": settings.admin.email, "password": password, "user_type": "admin"}
+        )
         if login.status_code != 200:
             raise SystemExit(f"ERROR: super user login failed ({login.status_code}); check E2E_ADMIN_PASSWORD")
         token = login.json()["token"]["access_token"]

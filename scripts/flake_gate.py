@@ -26,15 +26,31 @@ def main(argv: list[str]) -> int:
         print("usage: flake-gate K [-- PYTEST_ARGS...]   (K >= 2 runs)", file=sys.stderr)
         return 2
     runs = int(argv[0])
-    selection = argv[argv.index("--") + 1:] if "--" in argv else ["-m", "priority_p0"]
+    selection = argv[argv.index("--") + 1 :] if "--" in argv else ["-m", "priority_p0"]
     REPORTS.mkdir(parents=True, exist_ok=True)
     history: dict[str, list[str]] = defaultdict(list)
     for run in range(1, runs + 1):
         report = REPORTS / f"run-{run}.xml"
         started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report),
-                        "--html", str(report.with_suffix(".html")), *selection],
-                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--junitxml",
+                str(report),
+                "--html",
+                str(report.with_suffix(".html")),
+                *selection,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         if not report.exists():
             print(f"run {run}: pytest wrote no report; run the selection by hand to see why", file=sys.stderr)
             return 1
@@ -42,8 +58,10 @@ def main(argv: list[str]) -> int:
         for test_id, outcome in seen.items():
             history[test_id].append(outcome)
         counts = {o: list(seen.values()).count(o) for o in ("passed", "failed", "skipped")}
-        print(f"run {run}/{runs}: {counts['passed']} passed, {counts['failed']} failed, "
-              f"{counts['skipped']} skipped in {time.monotonic() - started:.0f}s")
+        print(
+            f"run {run}/{runs}: {counts['passed']} passed, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped in {time.monotonic() - started:.0f}s"
+        )
     flaky = {t: o for t, o in history.items() if len(set(o)) > 1 or len(o) != runs}
     broken = {t: o for t, o in history.items() if t not in flaky and o[0] == "failed"}
     for test_id, seen in sorted(flaky.items()):

@@ -112,14 +112,17 @@ def validate_mutant(entry: object, root: Path, position: int) -> Mutant:
     count = path.read_text().count(mutant.original)
     if count != 1:
         found = "is not found" if count == 0 else f"occurs {count} times"
-        raise MutantError(f"mutant {name}: its original snippet {found} in {mutant.file} (must be exactly once; "
-                          f"the code changed? refresh 'original' from the current file)")
+        raise MutantError(
+            f"mutant {name}: its original snippet {found} in {mutant.file} (must be exactly once; "
+            f"the code changed? refresh 'original' from the current file)"
+        )
     if path.suffix == ".py":
         try:
             compile(mutated_text(path.read_text(), mutant), mutant.file, "exec")
         except SyntaxError as exc:
-            raise MutantError(f"mutant {name}: {mutant.file} does not compile once mutated (line {exc.lineno}: "
-                              f"{exc.msg})") from None
+            raise MutantError(
+                f"mutant {name}: {mutant.file} does not compile once mutated (line {exc.lineno}: {exc.msg})"
+            ) from None
     return mutant
 
 
@@ -175,8 +178,9 @@ def sample_mutants(mutants: Sequence[Mutant], size: int, seed: int) -> list[Muta
     return chosen
 
 
-def select(mutants: Sequence[Mutant], only: Sequence[str], areas: Sequence[str], sample: int | None,
-           seed: int) -> list[Mutant]:
+def select(
+    mutants: Sequence[Mutant], only: Sequence[str], areas: Sequence[str], sample: int | None, seed: int
+) -> list[Mutant]:
     known = {m.id for m in mutants}
     unknown = [i for i in only if i not in known]
     if unknown:
@@ -193,10 +197,13 @@ def select(mutants: Sequence[Mutant], only: Sequence[str], areas: Sequence[str],
 
 def tree_files(root: Path) -> list[str]:
     """The checkout's files: tracked and untracked-but-not-ignored (so uncommitted work is measured too)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
-                            capture_output=True, check=True).stdout.decode()
-    return sorted(f for f in listed.split("\0") if f and f.split("/")[0] not in NOT_COPIED
-                  and (root / f).is_file())
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return sorted(f for f in listed.split("\0") if f and f.split("/")[0] not in NOT_COPIED and (root / f).is_file())
 
 
 def copy_tree(root: Path, destination: Path, files: Sequence[str]) -> None:
@@ -234,8 +241,12 @@ def area_scores(results: Sequence[Result]) -> dict[str, dict[str, float | int]]:
         if not ran:
             continue
         killed = sum(r.killed for r in ran)
-        scores[area] = {"killed": killed, "survived": len(ran) - killed, "scored": len(ran),
-                        "score": round(100.0 * killed / len(ran), 1)}
+        scores[area] = {
+            "killed": killed,
+            "survived": len(ran) - killed,
+            "scored": len(ran),
+            "score": round(100.0 * killed / len(ran), 1),
+        }
     return scores
 
 
@@ -293,14 +304,33 @@ def summary_lines(results: Sequence[Result]) -> list[str]:
     return lines
 
 
-def write_report(path: Path, results: Sequence[Result], *, full_set: bool, passed: bool, why: str,
-                 baseline: dict, not_run: Sequence[str], seconds: float, options: dict) -> None:
+def write_report(
+    path: Path,
+    results: Sequence[Result],
+    *,
+    full_set: bool,
+    passed: bool,
+    why: str,
+    baseline: dict,
+    not_run: Sequence[str],
+    seconds: float,
+    options: dict,
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
-        "score": overall_score(results), "areas": area_scores(results), "full_set": full_set,
-        "gate": {"passed": passed, "reason": why, "min_score": options.get("min_score"),
-                 "min_area_score": options.get("min_area_score")},
-        "seconds": round(seconds, 1), "baseline": baseline, "not_run": list(not_run), "options": options,
+        "score": overall_score(results),
+        "areas": area_scores(results),
+        "full_set": full_set,
+        "gate": {
+            "passed": passed,
+            "reason": why,
+            "min_score": options.get("min_score"),
+            "min_area_score": options.get("min_area_score"),
+        },
+        "seconds": round(seconds, 1),
+        "baseline": baseline,
+        "not_run": list(not_run),
+        "options": options,
         "mutants": [asdict(r) for r in results],
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
@@ -330,8 +360,7 @@ class Workbench:
     gateway's two above that), flushed before each run. ClickHouse lives in the run's state folder.
     """
 
-    def __init__(self, root: Path, work: Path, logs: Path, suite_timeout: float,
-                 environ: dict[str, str] | None = None):
+    def __init__(self, root: Path, work: Path, logs: Path, suite_timeout: float, environ: dict[str, str] | None = None):
         self.root, self.work, self.logs, self.suite_timeout = root, work, logs, suite_timeout
         self.tree = work / "tree"
         self.state = work / "state"
@@ -343,8 +372,11 @@ class Workbench:
         self.stores = run_stores(dict(os.environ if environ is None else environ))
 
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in CHECKOUT_ONLY and not (k.startswith("E2E_") and k.endswith("_URL"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in CHECKOUT_ONLY and not (k.startswith("E2E_") and k.endswith("_URL"))
+        }
         env.update(RUN_ENV, E2E_STATE_DIR=str(self.state), PYTHONPYCACHEPREFIX=str(self.work / "pycache"))
         env.update(self.stores)
         return env
@@ -384,10 +416,15 @@ class Workbench:
 
     def _script(self, name: str, log: Path) -> int:
         with log.open("a") as output:
-            return subprocess.run([str(self.tree / "scripts" / name), *(["--mode", "sandbox"] if name == "setup.sh"
-                                                                          else [])],
-                                  cwd=self.tree, env=self.environment(), stdout=output, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, check=False).returncode
+            return subprocess.run(
+                [str(self.tree / "scripts" / name), *(["--mode", "sandbox"] if name == "setup.sh" else [])],
+                cwd=self.tree,
+                env=self.environment(),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            ).returncode
 
     def prepare(self, mutant: Mutant | None) -> None:
         self.reset_stores()
@@ -409,14 +446,32 @@ class Workbench:
         report.unlink(missing_ok=True)
         # option=value, and the rootdir named: pytest takes an existing path among separate option values for the
         # place to look for its configuration, and would run from the checkout instead of the copy
-        command = [str(self.tree / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                   f"--rootdir={self.tree}", "-rfE", f"--junitxml={report}", f"--html={report.with_suffix('.html')}",
-                   *SUITE_SELECTION, *extra]
+        command = [
+            str(self.tree / ".venv" / "bin" / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={self.tree}",
+            "-rfE",
+            f"--junitxml={report}",
+            f"--html={report.with_suffix('.html')}",
+            *SUITE_SELECTION,
+            *extra,
+        ]
         started = time.monotonic()
         timed_out = False
         with log.open("w") as output:
-            process = subprocess.Popen(command, cwd=self.tree, env=self.environment(), stdout=output,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                cwd=self.tree,
+                env=self.environment(),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             try:
                 returncode = process.wait(timeout=self.suite_timeout)
             except subprocess.TimeoutExpired:
@@ -450,9 +505,11 @@ def run_stores(environ: dict[str, str]) -> dict[str, str]:
         redis_url = urlunparse(checkout._replace(path=f"/{number}"))
     parsed = urlparse(redis_url)
     gateway = urlunparse(parsed._replace(path=f"/{int(parsed.path.lstrip('/') or 0) + 2}"))
-    return {"SANDBOX_POSTGRES_DSN": f"{base}/{database}{MUTATION_DATABASE_SUFFIX}{question}{query}",
-            "SANDBOX_REDIS_URL": redis_url,
-            "SANDBOX_GATEWAY_REDIS_URL": gateway}
+    return {
+        "SANDBOX_POSTGRES_DSN": f"{base}/{database}{MUTATION_DATABASE_SUFFIX}{question}{query}",
+        "SANDBOX_REDIS_URL": redis_url,
+        "SANDBOX_GATEWAY_REDIS_URL": gateway,
+    }
 
 
 def judge_run(mutant: Mutant, run: SuiteRun) -> Result:
@@ -463,13 +520,23 @@ def judge_run(mutant: Mutant, run: SuiteRun) -> Result:
         killers.append("(suite time limit)")
     if not killers and run.returncode != 0:
         killers.append(f"(pytest exit status {run.returncode}, see {run.log})")
-    return Result(mutant.id, mutant.area, mutant.file, mutant.description, "killed" if killers else "survived",
-                  killers, leak_only=killers == [LEAK_CHECK], timed_out=run.timed_out,
-                  seconds=round(run.seconds, 1), log=str(run.log))
+    return Result(
+        mutant.id,
+        mutant.area,
+        mutant.file,
+        mutant.description,
+        "killed" if killers else "survived",
+        killers,
+        leak_only=killers == [LEAK_CHECK],
+        timed_out=run.timed_out,
+        seconds=round(run.seconds, 1),
+        log=str(run.log),
+    )
 
 
-def run_gate(mutants: Sequence[Mutant], bench: Workbench, time_budget: float | None,
-             say: Callable[[str], None] = print) -> tuple[dict, list[Result], list[str]]:
+def run_gate(
+    mutants: Sequence[Mutant], bench: Workbench, time_budget: float | None, say: Callable[[str], None] = print
+) -> tuple[dict, list[Result], list[str]]:
     """(baseline summary, results, ids not run for lack of time); SystemExit when the baseline fails."""
     started = time.monotonic()
     bench.prepare(None)
@@ -483,9 +550,11 @@ def run_gate(mutants: Sequence[Mutant], bench: Workbench, time_budget: float | N
     say(f"baseline: {baseline.passed} passed, {len(baseline.failed)} failed in {baseline.seconds:.0f}s")
     if baseline.failed or baseline.leaked or baseline.returncode != 0 or baseline.timed_out:
         problems = baseline.failed + ([LEAK_CHECK] if baseline.leaked else [])
-        raise SystemExit("ERROR: the suite does not pass without mutants (exit status "
-                         f"{baseline.returncode}{', timed out' if baseline.timed_out else ''}); fix that first: "
-                         f"{', '.join(problems) or 'see the log'} (log: {baseline.log})")
+        raise SystemExit(
+            "ERROR: the suite does not pass without mutants (exit status "
+            f"{baseline.returncode}{', timed out' if baseline.timed_out else ''}); fix that first: "
+            f"{', '.join(problems) or 'see the log'} (log: {baseline.log})"
+        )
     summary = {"passed": baseline.passed, "seconds": round(baseline.seconds, 1), "log": str(baseline.log)}
     results: list[Result] = []
     for position, mutant in enumerate(mutants):
@@ -496,8 +565,10 @@ def run_gate(mutants: Sequence[Mutant], bench: Workbench, time_budget: float | N
             return summary, results, not_run
         results.append(run_mutant(mutant, bench))
         result = results[-1]
-        say(f"[{position + 1}/{len(mutants)}] {mutant.id}: {result.status} in {result.seconds:.0f}s"
-            + (f" by {', '.join(result.killed_by[:SHOWN_KILLERS])}" if result.killed else ""))
+        say(
+            f"[{position + 1}/{len(mutants)}] {mutant.id}: {result.status} in {result.seconds:.0f}s"
+            + (f" by {', '.join(result.killed_by[:SHOWN_KILLERS])}" if result.killed else "")
+        )
     return summary, results, []
 
 
@@ -507,8 +578,15 @@ def run_mutant(mutant: Mutant, bench: Workbench) -> Result:
     up, setup_log = bench.start(mutant.id)
     try:
         if not up:
-            return Result(mutant.id, mutant.area, mutant.file, mutant.description, "error",
-                          seconds=round(time.monotonic() - started, 1), log=str(setup_log))
+            return Result(
+                mutant.id,
+                mutant.area,
+                mutant.file,
+                mutant.description,
+                "error",
+                seconds=round(time.monotonic() - started, 1),
+                log=str(setup_log),
+            )
         result = judge_run(mutant, bench.run_suite(mutant.id, MUTANT_RUN_OPTIONS))
     finally:
         bench.stop(mutant.id)
@@ -536,8 +614,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--suite-timeout", type=float, default=420.0, help="seconds one suite run may take")
     parser.add_argument("--work-dir", type=Path, help="default: a new temporary folder, removed afterwards")
     parser.add_argument("--report", type=Path, default=ROOT / "reports" / "mutation.json")
-    parser.add_argument("--logs", type=Path, default=ROOT / "reports" / "mutation",
-                        help="where each run's log and JUnit report are kept")
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        default=ROOT / "reports" / "mutation",
+        help="where each run's log and JUnit report are kept",
+    )
     parser.add_argument("--check", action="store_true", help="only validate the mutants file against the tree")
     parser.add_argument("--list", action="store_true", help="print the selected mutants and run nothing")
     options = parser.parse_args(argv)
@@ -567,8 +649,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{m.id:<28} {m.area:<11} {m.file}: {m.description}")
         return 0
     full_set = not (options.only or options.area or options.sample is not None)
-    print(f"mutation gate: {len(chosen)} of {len(mutants)} mutants"
-          + ("" if full_set else " (a partial run: the score is reported, not gated)"))
+    print(
+        f"mutation gate: {len(chosen)} of {len(mutants)} mutants"
+        + ("" if full_set else " (a partial run: the score is reported, not gated)")
+    )
     started = time.monotonic()
     work = options.work_dir or Path(tempfile.mkdtemp(prefix="bud-e2e-mutation-"))
     bench = None
@@ -586,11 +670,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("", *summary_lines(results), sep="\n")
     if not_run:
         print(f"not run (time budget): {', '.join(not_run)}")
-    write_report(options.report, results, full_set=full_set, passed=passed, why=why, baseline=baseline,
-                 not_run=not_run, seconds=seconds,
-                 options={"only": options.only, "area": options.area, "sample": options.sample, "seed": options.seed,
-                          "time_budget": options.time_budget, "min_score": options.min_score,
-                          "min_area_score": options.min_area_score})
+    write_report(
+        options.report,
+        results,
+        full_set=full_set,
+        passed=passed,
+        why=why,
+        baseline=baseline,
+        not_run=not_run,
+        seconds=seconds,
+        options={
+            "only": options.only,
+            "area": options.area,
+            "sample": options.sample,
+            "seed": options.seed,
+            "time_budget": options.time_budget,
+            "min_score": options.min_score,
+            "min_area_score": options.min_area_score,
+        },
+    )
     print(f"{'gate passed' if passed else 'GATE FAILED'}: {why} ({seconds:.0f}s; report {options.report})")
     return 0 if passed else 1
 

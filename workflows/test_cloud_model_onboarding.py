@@ -35,7 +35,9 @@ async def test_cloud_model_onboarding_step_by_step(models_api, workflow_waiter, 
     name = unique_name("model")
     other_source = await another_source(models_api, admin_token, provider["type"])
 
-    first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", add_model_modality=["llm"]), 200)
+    first = assert_status(
+        await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", add_model_modality=["llm"]), 200
+    )
     assert_success_envelope(first, "workflow.get")
     workflow_id = first["workflow_id"]
     workflow_janitor(admin_token, workflow_id)
@@ -46,22 +48,36 @@ async def test_cloud_model_onboarding_step_by_step(models_api, workflow_waiter, 
     assert third["current_step"] == 3
     assert third["workflow_steps"]["provider"]["id"] == provider["id"]
 
-    fourth = assert_status(await models_api.cloud_step(admin_token, 4, workflow_id, cloud_model_id=cloud_model["id"]), 200)
+    fourth = assert_status(
+        await models_api.cloud_step(admin_token, 4, workflow_id, cloud_model_id=cloud_model["id"]), 200
+    )
     assert fourth["workflow_steps"]["cloud_model"]["uri"] == cloud_model["uri"]
     assert fourth["status"] == "in_progress"
 
-    done = assert_status(await models_api.cloud_step(
-        admin_token, 5, workflow_id, trigger_workflow=True, name=name, tags=[E2E_TAG],
-        modality=modality_list_unlike(cloud_model), uri=cloud_model["uri"],
-    ), 200)
+    done = assert_status(
+        await models_api.cloud_step(
+            admin_token,
+            5,
+            workflow_id,
+            trigger_workflow=True,
+            name=name,
+            tags=[E2E_TAG],
+            modality=modality_list_unlike(cloud_model),
+            uri=cloud_model["uri"],
+        ),
+        200,
+    )
     model_id = done["workflow_steps"]["model_id"]
     try:
         assert (done["status"], done["current_step"]) == ("completed", 7)
         assert done["workflow_steps"]["workflow_execution_status"] == {
-            "status": "success", "message": "Model successfully added to the repository"}
+            "status": "success",
+            "message": "Model successfully added to the repository",
+        }
 
         final = await workflow_waiter(admin_token).wait_for_workflow(
-            workflow_type="cloud_model_onboarding", workflow_id=workflow_id, timeout=30)
+            workflow_type="cloud_model_onboarding", workflow_id=workflow_id, timeout=30
+        )
         assert final["workflow_steps"]["model"]["name"] == name
 
         model = assert_status(await models_api.get(admin_token, model_id), 200)
@@ -99,9 +115,11 @@ async def another_source(models_api, token: str, source: str) -> str:
     """The type of a provider other than ``source`` that has catalog entries."""
     providers = assert_status(await models_api.providers(token, limit=100), 200)["providers"]
     for provider in providers:
-        if provider["type"] != source:
-            if assert_status(await models_api.catalog(token, source=provider["type"], limit=1), 200)["models"]:
-                return provider["type"]
+        if (
+            provider["type"] != source
+            and assert_status(await models_api.catalog(token, source=provider["type"], limit=1), 200)["models"]
+        ):
+            return provider["type"]
     raise AssertionError(f"no provider besides {source!r} has catalog entries")
 
 
@@ -112,8 +130,10 @@ async def test_a_step_without_any_model_data_is_invalid(models_api, admin_token,
     workflow_janitor(admin_token, first["workflow_id"])
     response = await models_api.cloud_step(admin_token, 2, first["workflow_id"], trigger_workflow=True)
     [error] = assert_validation_error(response, (("body",), "value_error"))
-    assert error["msg"] == ("Value error, At least one of provider_type, provider_id, modality, uri, tags, name "
-                            "is required when workflow_id is provided")
+    assert error["msg"] == (
+        "Value error, At least one of provider_type, provider_id, modality, uri, tags, name "
+        "is required when workflow_id is provided"
+    )
 
 
 @pytest.mark.priority_p1
@@ -136,18 +156,22 @@ async def test_model_names_are_unique(models_api, admin_token, test_model, workf
     assert_error_response(exact, 400, "Model name already exists")
 
     other_case = test_model["name"].upper()
-    first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", name=other_case), 200)
+    first = assert_status(
+        await models_api.cloud_step(admin_token, 1, provider_type="cloud_model", name=other_case), 200
+    )
     workflow_janitor(admin_token, first["workflow_id"])
     assert first["workflow_steps"]["name"] == other_case
     provider, _ = await models_api.free_cloud_models(admin_token)
-    response = await models_api.cloud_step(admin_token, 2, first["workflow_id"], trigger_workflow=True,
-                                           provider_id=provider["id"], tags=[E2E_TAG])
+    response = await models_api.cloud_step(
+        admin_token, 2, first["workflow_id"], trigger_workflow=True, provider_id=provider["id"], tags=[E2E_TAG]
+    )
     assert_error_response(response, 400, "Model name already exists")
 
 
 @pytest.mark.priority_p1
-async def test_an_onboarded_uri_is_refused_with_its_source(models_api, budapp_client, admin_token, test_model,
-                                                           workflow_janitor):
+async def test_an_onboarded_uri_is_refused_with_its_source(
+    models_api, budapp_client, admin_token, test_model, workflow_janitor
+):
     """
     An admin cannot start adding a model that is already onboarded from the same provider.
 
@@ -157,15 +181,18 @@ async def test_an_onboarded_uri_is_refused_with_its_source(models_api, budapp_cl
     3. Step 3 {provider_id of the model's own provider}: with the uri of step 2 that is the onboarded pair: 400
        "Duplicate model uri and source found"; the workflow stays at step 2.
     """
-    providers = {p["type"]: p for p in assert_status(await models_api.providers(admin_token, limit=100), 200)["providers"]}
+    providers = {
+        p["type"]: p for p in assert_status(await models_api.providers(admin_token, limit=100), 200)["providers"]
+    }
     own = providers[test_model["source"]]
     other = next(p for kind, p in providers.items() if kind != test_model["source"])
     first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
     workflow_id = first["workflow_id"]
     workflow_janitor(admin_token, workflow_id)
 
-    second = assert_status(await models_api.cloud_step(admin_token, 2, workflow_id, provider_id=other["id"],
-                                                       uri=test_model["uri"]), 200)
+    second = assert_status(
+        await models_api.cloud_step(admin_token, 2, workflow_id, provider_id=other["id"], uri=test_model["uri"]), 200
+    )
     assert (second["current_step"], second["workflow_steps"]["uri"]) == (2, test_model["uri"])
     refused = await models_api.cloud_step(admin_token, 3, workflow_id, provider_id=own["id"])
     assert_error_response(refused, 400, "Duplicate model uri and source found")
@@ -176,7 +203,9 @@ async def test_an_onboarded_uri_is_refused_with_its_source(models_api, budapp_cl
 @pytest.mark.priority_p1
 async def test_onboarding_needs_model_manage(models_api, budapp_client, auth_token):
     """No token: 403 from the internal-auth branch (deployments set APP_API_TOKEN); a client user: 403."""
-    anonymous = await budapp_client.post("/models/cloud-model-workflow", json={"step_number": 1, "workflow_total_steps": 5})
+    anonymous = await budapp_client.post(
+        "/models/cloud-model-workflow", json={"step_number": 1, "workflow_total_steps": 5}
+    )
     assert_detail(anonymous, 403, "Forbidden - Invalid internal token")
     client = await models_api.cloud_step(auth_token, 1, provider_type="cloud_model")
     assert_detail(client, 403, "Insufficient permissions for this operation")

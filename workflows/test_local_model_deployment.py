@@ -11,8 +11,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 @pytest.mark.priority_p0
 async def test_local_model_deployment_state_transitions(
-    test_cluster, local_model_factory, admin_project, local_endpoint_factory, deployments_api, clusters_api,
-    workflow_waiter, admin_token, gateway_redis,
+    test_cluster,
+    local_model_factory,
+    admin_project,
+    local_endpoint_factory,
+    deployments_api,
+    clusters_api,
+    workflow_waiter,
+    admin_token,
+    gateway_redis,
 ):
     """
     A local model is deployed onto an onboarded cluster and later removed.
@@ -33,23 +40,34 @@ async def test_local_model_deployment_state_transitions(
     simulated = {s["id"]: s["payload"]["content"]["status"] for s in steps["bud_simulator_events"]["steps"]}
     assert simulated == {"validation": "COMPLETED", "performance_estimation": "COMPLETED", "ranking": "COMPLETED"}
     deployed = [s["id"] for s in steps["budserve_cluster_events"]["steps"]]
-    assert deployed == ["verify_cluster_connection", "transfer_model_to_cluster", "deploy_to_engine",
-                        "verify_deployment_status", "run_performance_benchmark"]
+    assert deployed == [
+        "verify_cluster_connection",
+        "transfer_model_to_cluster",
+        "deploy_to_engine",
+        "verify_deployment_status",
+        "run_performance_benchmark",
+    ]
     details = steps["endpoint_details"]
     assert (details["cluster_id"], details["simulator_id"]) == (test_cluster["cluster_id"], steps["simulator_id"])
     assert details["namespace"] and details["result"]["deployment_url"] and details["number_of_nodes"] >= 1
     assert "id" not in details and "name" not in details, "endpoint_details is budcluster's result, not the endpoint"
     endpoint = deployment.endpoint
     endpoint_id = endpoint["id"]
-    assert (endpoint["status"], endpoint["cluster"]["id"], endpoint["model"]["id"]) == ("running", test_cluster["id"], model["id"])
-    assert_error_response(await clusters_api.delete(admin_token, test_cluster["id"]), 400,
-                          "Cannot delete cluster with active deployments")
+    assert (endpoint["status"], endpoint["cluster"]["id"], endpoint["model"]["id"]) == (
+        "running",
+        test_cluster["id"],
+        model["id"],
+    )
+    assert_error_response(
+        await clusters_api.delete(admin_token, test_cluster["id"]), 400, "Cannot delete cluster with active deployments"
+    )
     assert await gateway_redis.get(f"model_table:{endpoint_id}") is not None, "the running endpoint has no route"
 
     deletion = assert_status(await deployments_api.delete_endpoint(admin_token, endpoint_id), 200)
     assert await gateway_redis.get(f"model_table:{endpoint_id}") is None, "the route outlived the deletion request"
     await workflow_waiter(admin_token).wait_for_workflow(
-        workflow_type="endpoint_deletion", workflow_id=deletion["workflow_id"])
+        workflow_type="endpoint_deletion", workflow_id=deletion["workflow_id"]
+    )
     listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
     assert endpoint_id not in {e["id"] for e in listing["endpoints"]}
     assert await gateway_redis.get(f"model_table:{endpoint_id}") is None, "the deleted endpoint's route came back"
@@ -57,7 +75,12 @@ async def test_local_model_deployment_state_transitions(
 
 @pytest.mark.priority_p1
 async def test_a_model_with_a_running_endpoint_is_not_deleted(
-    test_cluster, local_model_factory, admin_project, local_endpoint_factory, models_api, admin_token,
+    test_cluster,
+    local_model_factory,
+    admin_project,
+    local_endpoint_factory,
+    models_api,
+    admin_token,
 ):
     """Deleting a model that an endpoint serves is refused with 400 "Cannot delete model because it has active
     endpoint."; the model stays."""
@@ -72,14 +95,30 @@ async def test_a_model_with_a_running_endpoint_is_not_deleted(
 
 @pytest.mark.priority_p1
 async def test_simulation_recommends_the_onboarded_cluster(
-    test_cluster, local_model_factory, admin_project, deployments_api, workflow_waiter, admin_token, workflow_janitor,
+    test_cluster,
+    local_model_factory,
+    admin_project,
+    deployments_api,
+    workflow_waiter,
+    admin_token,
+    workflow_janitor,
 ):
     """budsim's ranking for a deployment lists the available cluster, with its budcluster id and cost."""
     model = await local_model_factory()
-    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200)
+    first = assert_status(
+        await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200
+    )
     workflow_janitor(admin_token, first["workflow_id"])
-    fourth = assert_status(await deployments_api.step(
-        admin_token, 4, first["workflow_id"], endpoint_name=unique_name("endpoint"), deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
+    fourth = assert_status(
+        await deployments_api.step(
+            admin_token,
+            4,
+            first["workflow_id"],
+            endpoint_name=unique_name("endpoint"),
+            deploy_config=DEFAULT_DEPLOY_CONFIG,
+        ),
+        200,
+    )
     assert fourth["workflow_steps"]["bud_simulator_events"]["workflow_name"] == "run_simulation"
     clusters = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], test_cluster["id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)
@@ -90,7 +129,13 @@ async def test_simulation_recommends_the_onboarded_cluster(
 
 @pytest.mark.priority_p1
 async def test_busy_hardware_is_recommended_for_shared_deployments_only(
-    test_cluster, cluster_factory, local_model_factory, admin_project, deployments_api, workflow_waiter, admin_token,
+    test_cluster,
+    cluster_factory,
+    local_model_factory,
+    admin_project,
+    deployments_api,
+    workflow_waiter,
+    admin_token,
     workflow_janitor,
 ):
     """
@@ -104,33 +149,52 @@ async def test_busy_hardware_is_recommended_for_shared_deployments_only(
     model = await local_model_factory()
 
     async def recommended_for(hardware_mode: str, awaited: dict) -> set[str]:
-        first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"],
-                                                         model_id=model["id"], hardware_mode=hardware_mode), 200)
+        first = assert_status(
+            await deployments_api.step(
+                admin_token, 1, project_id=admin_project["id"], model_id=model["id"], hardware_mode=hardware_mode
+            ),
+            200,
+        )
         workflow_janitor(admin_token, first["workflow_id"])
         assert first["workflow_steps"]["hardware_mode"] == hardware_mode
-        assert_status(await deployments_api.step(admin_token, 4, first["workflow_id"],
-                                                 endpoint_name=unique_name("endpoint"),
-                                                 deploy_config=DEFAULT_DEPLOY_CONFIG), 200)
+        assert_status(
+            await deployments_api.step(
+                admin_token,
+                4,
+                first["workflow_id"],
+                endpoint_name=unique_name("endpoint"),
+                deploy_config=DEFAULT_DEPLOY_CONFIG,
+            ),
+            200,
+        )
         ranked = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], awaited["id"])
         return {c["id"] for c in ranked}
 
     assert busy["id"] in await recommended_for("shared", busy), "shared hardware: the busy cluster was not recommended"
     dedicated = await recommended_for("dedicated", test_cluster)
-    assert (test_cluster["id"] in dedicated, busy["id"] in dedicated) == (True, False), \
+    assert (test_cluster["id"] in dedicated, busy["id"] in dedicated) == (True, False), (
         "dedicated hardware: the free cluster should be recommended and the busy one not"
+    )
 
 
 @pytest.mark.priority_p2
-async def test_local_trigger_needs_cluster_and_simulation(deployments_api, admin_token, admin_project,
-                                                          local_model_factory, workflow_janitor):
+async def test_local_trigger_needs_cluster_and_simulation(
+    deployments_api, admin_token, admin_project, local_model_factory, workflow_janitor
+):
     """A trigger that carries the deploy_config starts budsim first (the simulator id is then known), so only
     the cluster is missing."""
     model = await local_model_factory()
-    first = assert_status(await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200)
+    first = assert_status(
+        await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200
+    )
     workflow_janitor(admin_token, first["workflow_id"])
-    response = await deployments_api.step(admin_token, 2, first["workflow_id"], endpoint_name=unique_name("endpoint"),
-                                          trigger_workflow=True, deploy_config=DEFAULT_DEPLOY_CONFIG)
+    response = await deployments_api.step(
+        admin_token,
+        2,
+        first["workflow_id"],
+        endpoint_name=unique_name("endpoint"),
+        trigger_workflow=True,
+        deploy_config=DEFAULT_DEPLOY_CONFIG,
+    )
     body = assert_error_response(response, 400)
     assert body["message"] == "Missing required data: cluster_id"
-
-

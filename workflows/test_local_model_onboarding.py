@@ -16,8 +16,9 @@ EXTRACTION_STEPS = ["validation", "model_download", "model_extraction", "save_mo
 
 
 @pytest.mark.priority_p0
-async def test_hugging_face_model_is_extracted_and_added(models_api, workflow_waiter, admin_token, workflow_janitor,
-                                                        settings):
+async def test_hugging_face_model_is_extracted_and_added(
+    models_api, workflow_waiter, admin_token, workflow_janitor, settings
+):
     """
     An admin adds a Hugging Face model; budmodel downloads and extracts it asynchronously.
 
@@ -36,15 +37,20 @@ async def test_hugging_face_model_is_extracted_and_added(models_api, workflow_wa
     assert started["status"] == "in_progress"
 
     final = await workflow_waiter(admin_token).wait_for_workflow(
-        workflow_type="local_model_onboarding", workflow_id=started["workflow_id"])
+        workflow_type="local_model_onboarding", workflow_id=started["workflow_id"]
+    )
     model_id = final["workflow_steps"]["model_id"]
     try:
-        reported = {s["id"]: s["payload"]["content"]["status"] for s in final["workflow_steps"]["model_extraction_events"]["steps"]}
+        reported = {
+            s["id"]: s["payload"]["content"]["status"]
+            for s in final["workflow_steps"]["model_extraction_events"]["steps"]
+        }
         assert reported == dict.fromkeys(EXTRACTION_STEPS, "COMPLETED")
         model = assert_status(await models_api.get(admin_token, model_id), 200)["model"]
         assert (model["name"], model["provider_type"], model["source"]) == (name, "hugging_face", "local")
-        assert re.fullmatch(budmodel_download_path(name), model["local_path"] or ""), \
+        assert re.fullmatch(budmodel_download_path(name), model["local_path"] or ""), (
             f"local path {model['local_path']!r} is not budmodel's download directory for {name!r}"
+        )
     finally:
         deleted = assert_status(await models_api.delete(admin_token, model_id), 200)
     assert (deleted["object"], deleted["message"]) == ("model.delete", "Model deleted successfully")
@@ -58,4 +64,5 @@ async def test_unknown_repository_fails_validation(models_api, workflow_waiter, 
     workflow_janitor(admin_token, started["workflow_id"])
     with pytest.raises(WaitFailed, match="model_extraction_events step 'validation' FAILED"):
         await workflow_waiter(admin_token).wait_for_workflow(
-            workflow_type="local_model_onboarding", workflow_id=started["workflow_id"])
+            workflow_type="local_model_onboarding", workflow_id=started["workflow_id"]
+        )

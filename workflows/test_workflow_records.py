@@ -13,8 +13,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
 
 
 @pytest.mark.priority_p1
-async def test_in_progress_workflow_is_listed_then_deleted(models_api, deployments_api, budapp_client, admin_token,
-                                                           admin_project, workflow_janitor):
+async def test_in_progress_workflow_is_listed_then_deleted(
+    models_api, deployments_api, budapp_client, admin_token, admin_project, workflow_janitor
+):
     """
     A started workflow is one of the caller's in-progress workflows of its type until deleted.
 
@@ -31,7 +32,9 @@ async def test_in_progress_workflow_is_listed_then_deleted(models_api, deploymen
 
     cloud_rows = await in_progress_workflows(budapp_client, admin_token, "cloud_model_onboarding")
     assert {w["workflow_type"] for w in cloud_rows.values()} == {"cloud_model_onboarding"}
-    assert deployment["workflow_id"] not in cloud_rows, "a model_deployment workflow is listed as cloud_model_onboarding"
+    assert deployment["workflow_id"] not in cloud_rows, (
+        "a model_deployment workflow is listed as cloud_model_onboarding"
+    )
     row = cloud_rows[workflow_id]
     assert (row["status"], row["current_step"], row["total_steps"]) == ("in_progress", 1, CLOUD_ONBOARDING_STEPS)
 
@@ -42,21 +45,25 @@ async def test_in_progress_workflow_is_listed_then_deleted(models_api, deploymen
 
     deleted = assert_status(await budapp_client.delete(f"/workflows/{workflow_id}", token=admin_token), 200)
     assert (deleted["object"], deleted["message"]) == ("workflow.delete", "Successfully cancelled model onboarding.")
-    assert_error_response(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 400, "Workflow not found")
+    assert_error_response(
+        await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 400, "Workflow not found"
+    )
     assert workflow_id not in await in_progress_workflows(budapp_client, admin_token, "cloud_model_onboarding")
 
 
 async def in_progress_workflows(budapp_client, token: str, workflow_type: str) -> dict[str, dict]:
     """The caller's in-progress workflows of one type, by id."""
-    listing = assert_status(await budapp_client.get(
-        "/workflows", params={"workflow_type": workflow_type, "limit": 100}, token=token), 200)
+    listing = assert_status(
+        await budapp_client.get("/workflows", params={"workflow_type": workflow_type, "limit": 100}, token=token), 200
+    )
     assert listing["object"] == "workflow.list"
     return {w["id"]: w for w in listing["workflows"]}
 
 
 @pytest.mark.priority_p1
-async def test_a_cloud_onboarding_step_sent_again_replaces_its_data(models_api, budapp_client, admin_token,
-                                                                    workflow_janitor):
+async def test_a_cloud_onboarding_step_sent_again_replaces_its_data(
+    models_api, budapp_client, admin_token, workflow_janitor
+):
     """Cloud model onboarding stores each step call's fields as that step's whole data: sending step 1 again
     without the name it carried before drops the name (budapp replaces the step, it does not merge into it)."""
     name = unique_name("model")
@@ -65,8 +72,12 @@ async def test_a_cloud_onboarding_step_sent_again_replaces_its_data(models_api, 
     workflow_janitor(admin_token, workflow_id)
     assert first["workflow_steps"]["name"] == name
 
-    again = assert_status(await models_api.cloud_step(admin_token, 1, workflow_id, provider_type="cloud_model",
-                                                      add_model_modality=["llm"]), 200)
+    again = assert_status(
+        await models_api.cloud_step(
+            admin_token, 1, workflow_id, provider_type="cloud_model", add_model_modality=["llm"]
+        ),
+        200,
+    )
     assert (again["current_step"], again["workflow_steps"]["provider_type"]) == (1, "cloud_model")
     assert (again["workflow_steps"]["name"], again["workflow_steps"]["add_model_modality"]) == (None, ["llm"])
     record = assert_status(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 200)
@@ -74,8 +85,9 @@ async def test_a_cloud_onboarding_step_sent_again_replaces_its_data(models_api, 
 
 
 @pytest.mark.priority_p1
-async def test_a_deployment_step_sent_again_keeps_its_earlier_fields(deployments_api, budapp_client, admin_token,
-                                                                     admin_project, workflow_janitor):
+async def test_a_deployment_step_sent_again_keeps_its_earlier_fields(
+    deployments_api, budapp_client, admin_token, admin_project, workflow_janitor
+):
     """Model deployment merges a step call into the step's data: step 1 sent again with the endpoint name keeps
     the project step 1 named before."""
     name = unique_name("endpoint")
@@ -86,10 +98,14 @@ async def test_a_deployment_step_sent_again_keeps_its_earlier_fields(deployments
     again = assert_status(await deployments_api.step(admin_token, 1, workflow_id, endpoint_name=name), 200)
     assert again["current_step"] == 1
     assert (again["workflow_steps"]["project"]["id"], again["workflow_steps"]["endpoint_name"]) == (
-        admin_project["id"], name)
+        admin_project["id"],
+        name,
+    )
     record = assert_status(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 200)
     assert (record["workflow_steps"]["project"]["id"], record["workflow_steps"]["endpoint_name"]) == (
-        admin_project["id"], name)
+        admin_project["id"],
+        name,
+    )
 
 
 @pytest.mark.priority_p1
@@ -100,17 +116,30 @@ async def test_marking_a_workflow_completed(models_api, budapp_client, admin_tok
     workflow_janitor(admin_token, workflow_id)
     body = assert_status(await budapp_client.patch(f"/workflows/{workflow_id}", token=admin_token), 200)
     assert (body["object"], body["message"], body["id"], body["status"]) == (
-        "workflow.get", "Workflow marked as completed", workflow_id, "completed")
+        "workflow.get",
+        "Workflow marked as completed",
+        workflow_id,
+        "completed",
+    )
     listing = assert_status(await budapp_client.get("/workflows", params={"limit": 100}, token=admin_token), 200)
     assert workflow_id not in {w["id"] for w in listing["workflows"]}
-    assert_error_response(await budapp_client.delete(f"/workflows/{workflow_id}", token=admin_token), 400,
-                          "Workflow is not in progress state")
+    assert_error_response(
+        await budapp_client.delete(f"/workflows/{workflow_id}", token=admin_token),
+        400,
+        "Workflow is not in progress state",
+    )
 
 
 @pytest.mark.priority_p2
 async def test_unknown_workflow_ids(budapp_client, admin_token):
     """GET answers 400 for an unknown id (budapp's quirk); PATCH and DELETE answer 404, all "Workflow not found"."""
     unknown = str(uuid.uuid4())
-    assert_error_response(await budapp_client.get(f"/workflows/{unknown}", token=admin_token), 400, "Workflow not found")
-    assert_error_response(await budapp_client.patch(f"/workflows/{unknown}", token=admin_token), 404, "Workflow not found")
-    assert_error_response(await budapp_client.delete(f"/workflows/{unknown}", token=admin_token), 404, "Workflow not found")
+    assert_error_response(
+        await budapp_client.get(f"/workflows/{unknown}", token=admin_token), 400, "Workflow not found"
+    )
+    assert_error_response(
+        await budapp_client.patch(f"/workflows/{unknown}", token=admin_token), 404, "Workflow not found"
+    )
+    assert_error_response(
+        await budapp_client.delete(f"/workflows/{unknown}", token=admin_token), 404, "Workflow not found"
+    )

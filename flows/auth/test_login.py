@@ -10,8 +10,15 @@ from helpers.assertions import assert_error_response, assert_status, assert_succ
 pytestmark = [pytest.mark.e2e, pytest.mark.auth]
 
 KEYCLOAK_TOKEN_FIELDS = {
-    "access_token", "expires_in", "refresh_expires_in", "refresh_token",
-    "token_type", "id_token", "not-before-policy", "session_state", "scope",
+    "access_token",
+    "expires_in",
+    "refresh_expires_in",
+    "refresh_token",
+    "token_type",
+    "id_token",
+    "not-before-policy",
+    "session_state",
+    "scope",
 }
 
 
@@ -49,8 +56,9 @@ def assert_lifetime(claims: dict, announced: int, kind: str) -> None:
     """A token lives as long as the answer announces: Keycloak signs exp = iat + lifespan and counts the announced
     seconds when it answers, up to a second after iat."""
     lived_longer = claims["exp"] - claims["iat"] - announced
-    assert 0 <= lived_longer <= 1, (f"the {kind} token lives {claims['exp'] - claims['iat']}s (exp - iat), "
-                                    f"the answer announced {announced}s")
+    assert 0 <= lived_longer <= 1, (
+        f"the {kind} token lives {claims['exp'] - claims['iat']}s (exp - iat), the answer announced {announced}s"
+    )
 
 
 @pytest.mark.priority_p1
@@ -98,6 +106,4 @@ async def test_a_deleted_account_cannot_log_in(auth_api, user_factory, admin_tok
 async def test_malformed_login_is_a_422(auth_api):
     """Bad email and too-short password are both reported, each at its field."""
     response = await auth_api.budapp.post("/auth/login", json={"email": "bad", "password": "x"})
-    assert_validation_error(
-        response, (("body", "email"), "value_error"), (("body", "password"), "string_too_short")
-    )
+    assert_validation_error(response, (("body", "email"), "value_error"), (("body", "password"), "string_too_short"))

@@ -35,9 +35,14 @@ async def test_logout_revokes_access_and_refresh_tokens(auth_api, user_factory, 
     async def status_of_me() -> int:
         return (await auth_api.me(user.access_token)).status_code
 
-    await holds_for(status_of_me, lambda status: status == 401, duration=REVOCATION_WATCH_SECONDS,
-                    description="the logged-out access token to stay refused", polling=polling,
-                    describe=lambda status: f"/users/me answered {status}")
+    await holds_for(
+        status_of_me,
+        lambda status: status == 401,
+        duration=REVOCATION_WATCH_SECONDS,
+        description="the logged-out access token to stay refused",
+        polling=polling,
+        describe=lambda status: f"/users/me answered {status}",
+    )
     assert_error_response(await auth_api.refresh(user.refresh_token), 401, "Token Expired or Invalid")
 
 

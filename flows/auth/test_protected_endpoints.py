@@ -16,7 +16,11 @@ async def test_users_me_answers_for_the_caller(auth_api, test_user):
     """/users/me describes the user whose token was presented, nobody else."""
     me = assert_status(await auth_api.me(test_user.access_token), 200)
     assert me["object"] == "user.me"
-    assert (me["user"]["id"], me["user"]["email"], me["user"]["name"]) == (test_user.id, test_user.email, test_user.name)
+    assert (me["user"]["id"], me["user"]["email"], me["user"]["name"]) == (
+        test_user.id,
+        test_user.email,
+        test_user.name,
+    )
 
 
 @pytest.mark.priority_p0
@@ -66,9 +70,12 @@ async def _wait_until_seconds_past_exp(token: str, seconds: float) -> None:
         return tokens.seconds_left(token)
 
     await poll_until(
-        seconds_left, lambda left: left <= -seconds, description=f"the token to be {seconds}s past its exp",
+        seconds_left,
+        lambda left: left <= -seconds,
+        description=f"the token to be {seconds}s past its exp",
         polling=Polling(timeout=tokens.seconds_left(token) + seconds + 10, interval=0.2, max_interval=0.2, jitter=0),
-        describe=lambda left: f"not yet {seconds}s past exp" if left > -seconds else f"{seconds}s past exp")
+        describe=lambda left: f"not yet {seconds}s past exp" if left > -seconds else f"{seconds}s past exp",
+    )
 
 
 @pytest.mark.priority_p2
@@ -85,8 +92,10 @@ async def test_expired_token_is_refused_after_the_leeway(auth_api, user_factory,
     lifespan = user.token["expires_in"]
     limit = settings.auth.max_token_expiry_wait
     if lifespan + ACCESS_TOKEN_LEEWAY > limit:
-        pytest.skip(f"access tokens live {lifespan}s (+{ACCESS_TOKEN_LEEWAY}s leeway) here; the test waits at most "
-                    f"{limit}s (E2E_MAX_TOKEN_EXPIRY_WAIT)")
+        pytest.skip(
+            f"access tokens live {lifespan}s (+{ACCESS_TOKEN_LEEWAY}s leeway) here; the test waits at most "
+            f"{limit}s (E2E_MAX_TOKEN_EXPIRY_WAIT)"
+        )
     await _wait_until_seconds_past_exp(user.access_token, 2)
     assert_status(await auth_api.me(user.access_token), 200)
     await _wait_until_seconds_past_exp(user.access_token, ACCESS_TOKEN_LEEWAY + 2)

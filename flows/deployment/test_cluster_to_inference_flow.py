@@ -11,8 +11,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.flow, pytest.mark.slow]
 
 @pytest.mark.priority_p1
 async def test_cluster_to_inference(
-    cluster_factory, local_model_factory, admin_project, local_endpoint_factory, budapp_client, admin_token,
-    gateway_api, metrics_api,
+    cluster_factory,
+    local_model_factory,
+    admin_project,
+    local_endpoint_factory,
+    budapp_client,
+    admin_token,
+    gateway_api,
+    metrics_api,
 ):
     """
     An operator brings a cluster and a model together and serves traffic.

@@ -11,8 +11,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.flow]
 
 @pytest.mark.priority_p0
 async def test_select_deploy_infer_and_see_it_in_metrics(
-    model_factory, admin_project, provider_credential, endpoint_factory, budapp_client, admin_token,
-    gateway_api, metrics_api,
+    model_factory,
+    admin_project,
+    provider_credential,
+    endpoint_factory,
+    budapp_client,
+    admin_token,
+    gateway_api,
+    metrics_api,
 ):
     """
     An admin takes a cloud model into use and calls it.
@@ -40,6 +46,9 @@ async def test_select_deploy_infer_and_see_it_in_metrics(
 
     recorded = await metrics_api.wait_for_inference(answer["id"], since)
     assert (recorded["endpoint_id"], recorded["project_id"], recorded["model_id"]) == (
-        endpoint_id, admin_project["id"], model["id"]), "the inference was served by another endpoint"
+        endpoint_id,
+        admin_project["id"],
+        model["id"],
+    ), "the inference was served by another endpoint"
     assert (recorded["input_tokens"], recorded["output_tokens"]) == (usage["prompt_tokens"], usage["completion_tokens"])
     assert recorded["is_success"] is True

@@ -34,8 +34,9 @@ async def test_project_lifecycle(projects_api, auth_token):
         assert (fetched["project"]["name"], fetched["endpoints_count"], fetched["credentials_count"]) == (name, 0, 0)
 
         renamed = unique_name("renamed")
-        edited = assert_status(await projects_api.edit(auth_token, project["id"], name=renamed, description="second"),
-                               200)
+        edited = assert_status(
+            await projects_api.edit(auth_token, project["id"], name=renamed, description="second"), 200
+        )
         assert_success_envelope(edited, "project.edit")
         assert edited["message"] == "Project details updated successfully"
         assert (edited["project"]["name"], edited["project"]["description"]) == (renamed, "second")
@@ -98,8 +99,11 @@ async def test_project_list_pages(projects_api, user_factory, project_factory):
     assert len(first["projects"]) == 2
     last = assert_status(await projects_api.list(user.access_token, limit=2, page=3), 200)
     assert len(last["projects"]) == 1
-    seen = {p["project"]["id"] for page in (1, 2, 3)
-            for p in assert_status(await projects_api.list(user.access_token, limit=2, page=page), 200)["projects"]}
+    seen = {
+        p["project"]["id"]
+        for page in (1, 2, 3)
+        for p in assert_status(await projects_api.list(user.access_token, limit=2, page=page), 200)["projects"]
+    }
     assert len(seen) == 5, "pages overlap or miss projects"
 
 
@@ -138,8 +142,11 @@ async def test_a_project_counts_its_active_members(projects_api, user_factory, p
     shared = assert_status(await projects_api.list(colleague.access_token, limit=100), 200)["projects"]
     assert project["id"] in {p["project"]["id"] for p in shared}
     assert_status(await projects_api.get(colleague.access_token, project["id"]), 200)
-    assert_error_response(await projects_api.add_members(owner.access_token, project["id"], [colleague.id]), 400,
-                          "User already in project")
+    assert_error_response(
+        await projects_api.add_members(owner.access_token, project["id"], [colleague.id]),
+        400,
+        "User already in project",
+    )
 
     deleted = await projects_api.budapp.delete(f"/users/{colleague.id}", token=admin_token)
     assert assert_status(deleted, 200)["message"] == "User deleted successfully"

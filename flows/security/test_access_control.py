@@ -36,8 +36,9 @@ async def test_another_users_project_is_not_changeable(projects_api, test_projec
 
     async def still_mine() -> None:
         mine = assert_status(await projects_api.get(auth_token, test_project["id"]), 200)["project"]
-        assert (mine["name"], mine["description"]) == (test_project["name"], test_project["description"]), \
+        assert (mine["name"], mine["description"]) == (test_project["name"], test_project["description"]), (
             "a stranger changed my project"
+        )
 
     renamed = await projects_api.edit(stranger.access_token, test_project["id"], name=unique_name("taken-over"))
     assert renamed.status_code == 403, f"a stranger's rename answered {renamed.status_code}: {renamed.text[:200]}"
@@ -50,12 +51,18 @@ async def test_another_users_project_is_not_changeable(projects_api, test_projec
 @pytest.mark.priority_p1
 async def test_client_user_cannot_read_or_delete_models(models_api, test_model, auth_token):
     """Models need model:view / model:manage, which self-registered users do not have."""
-    assert_detail(await models_api.get(auth_token, test_model["id"]), 403, "Insufficient permissions for this operation")
-    assert_detail(await models_api.delete(auth_token, test_model["id"]), 403, "Insufficient permissions for this operation")
+    assert_detail(
+        await models_api.get(auth_token, test_model["id"]), 403, "Insufficient permissions for this operation"
+    )
+    assert_detail(
+        await models_api.delete(auth_token, test_model["id"]), 403, "Insufficient permissions for this operation"
+    )
 
 
 @pytest.mark.priority_p1
-async def test_client_user_cannot_delete_an_endpoint(deployments_api, test_endpoint, auth_token, admin_token, admin_project):
+async def test_client_user_cannot_delete_an_endpoint(
+    deployments_api, test_endpoint, auth_token, admin_token, admin_project
+):
     response = await deployments_api.delete_endpoint(auth_token, test_endpoint["id"])
     assert_detail(response, 403, "Insufficient permissions for this operation")
     listing = assert_status(await deployments_api.endpoints(admin_token, project_id=admin_project["id"]), 200)
@@ -63,8 +70,9 @@ async def test_client_user_cannot_delete_an_endpoint(deployments_api, test_endpo
 
 
 @pytest.mark.priority_p1
-async def test_another_users_workflow_cannot_be_completed_or_deleted(models_api, budapp_client, admin_token, auth_token,
-                                                                     workflow_janitor):
+async def test_another_users_workflow_cannot_be_completed_or_deleted(
+    models_api, budapp_client, admin_token, auth_token, workflow_janitor
+):
     """
     Only a workflow's creator sees it in their list, marks it completed or deletes it.
 
@@ -76,10 +84,12 @@ async def test_another_users_workflow_cannot_be_completed_or_deleted(models_api,
     listing = assert_status(await budapp_client.get("/workflows", params={"limit": 100}, token=auth_token), 200)
     assert started["workflow_id"] not in {w["id"] for w in listing["workflows"]}, "a stranger lists my workflow"
     # budapp looks a workflow up among its caller's own: somebody else's is simply not found
-    assert_error_response(await budapp_client.patch(f"/workflows/{started['workflow_id']}", token=auth_token), 404,
-                          "Workflow not found")
-    assert_error_response(await budapp_client.delete(f"/workflows/{started['workflow_id']}", token=auth_token), 404,
-                          "Workflow not found")
+    assert_error_response(
+        await budapp_client.patch(f"/workflows/{started['workflow_id']}", token=auth_token), 404, "Workflow not found"
+    )
+    assert_error_response(
+        await budapp_client.delete(f"/workflows/{started['workflow_id']}", token=auth_token), 404, "Workflow not found"
+    )
     record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
     assert record["status"] == "in_progress"
 
@@ -108,14 +118,19 @@ async def test_a_user_edits_only_their_own_profile(auth_api, budapp_client, user
     """
     owner, stranger = await user_factory(), await user_factory()
     new_name = unique_person_name()
-    edited = assert_status(await budapp_client.patch(f"/users/{owner.id}", json={"name": new_name},
-                                                     token=owner.access_token), 200)
+    edited = assert_status(
+        await budapp_client.patch(f"/users/{owner.id}", json={"name": new_name}, token=owner.access_token), 200
+    )
     assert (edited["object"], edited["message"], edited["user"]["name"]) == (
-        "user.me", "Successfully update current user", new_name)
+        "user.me",
+        "Successfully update current user",
+        new_name,
+    )
     assert assert_status(await auth_api.me(owner.access_token), 200)["user"]["name"] == new_name
 
-    takeover = await budapp_client.patch(f"/users/{owner.id}", json={"name": unique_person_name(), "company": "Evil"},
-                                         token=stranger.access_token)
+    takeover = await budapp_client.patch(
+        f"/users/{owner.id}", json={"name": unique_person_name(), "company": "Evil"}, token=stranger.access_token
+    )
     assert_detail(takeover, 403, "Insufficient permissions for this operation")
     me = assert_status(await auth_api.me(owner.access_token), 200)["user"]
     assert (me["name"], me["company"]) == (new_name, None), "another user changed my profile"
@@ -132,8 +147,11 @@ async def test_a_made_up_internal_token_opens_nothing(budapp_client, admin_user,
     made_up = secrets.token_urlsafe(32)
     register_secret(made_up)
     response = await budapp_client.post(
-        "/models/cloud-model-workflow", params={"user_id": admin_user.id}, headers={header: made_up},
-        json={"step_number": 1, "workflow_total_steps": 5, "provider_type": "cloud_model"})
+        "/models/cloud-model-workflow",
+        params={"user_id": admin_user.id},
+        headers={header: made_up},
+        json={"step_number": 1, "workflow_total_steps": 5, "provider_type": "cloud_model"},
+    )
     if response.status_code == 200:  # the platform let it through: remove what it started before failing
         workflow_janitor(admin_user.access_token, response.json()["workflow_id"])
     assert_detail(response, 403, "Forbidden - Invalid internal token")
@@ -148,11 +166,15 @@ async def test_an_access_token_alone_initializes_a_playground_session(auth_api, 
     the token's own user, living as long as the token does (ttl = expires_in, at most the token's lifetime).
     """
     user = await user_factory()
-    response = await budapp_client.post("/playground/initialize-with-token", json={"access_token": user.access_token},
-                                        token="")
+    response = await budapp_client.post(
+        "/playground/initialize-with-token", json={"access_token": user.access_token}, token=""
+    )
     body = assert_status(response, 200)
     assert (body["user_id"], body["initialization_status"], body["message"]) == (
-        user.id, "success", "Playground session initialized successfully with access token (cross-app SSO)")
+        user.id,
+        "success",
+        "Playground session initialized successfully with access token (cross-app SSO)",
+    )
     assert body["ttl"] == body["expires_in"]
     assert 0 < body["ttl"] <= user.token["expires_in"]
 
@@ -169,14 +191,16 @@ async def test_an_access_token_alone_initializes_a_playground_session(auth_api, 
 async def test_a_forged_access_token_makes_no_playground_session(budapp_client, test_user, forge):
     """A token the realm did not sign, carrying a real user's claims, is refused: 401 "Invalid or expired access
     token" (budapp checks its signature against the realm's keys before it trusts the subject)."""
-    response = await budapp_client.post("/playground/initialize-with-token",
-                                        json={"access_token": forge(test_user.access_token)}, token="")
+    response = await budapp_client.post(
+        "/playground/initialize-with-token", json={"access_token": forge(test_user.access_token)}, token=""
+    )
     assert_error_response(response, 401, "Invalid or expired access token")
 
 
 @pytest.mark.priority_p1
-async def test_another_users_provider_credential_is_not_deletable(deployments_api, budapp_client, provider_credential,
-                                                                   auth_token, admin_token):
+async def test_another_users_provider_credential_is_not_deletable(
+    deployments_api, budapp_client, provider_credential, auth_token, admin_token
+):
     """
     A client user tries to delete the super user's provider credential.
 
@@ -190,8 +214,9 @@ async def test_another_users_provider_credential_is_not_deletable(deployments_ap
 
 
 @pytest.mark.priority_p1
-async def test_another_admins_workflow_takes_no_steps(models_api, budapp_client, admin_token, admin_factory,
-                                                     workflow_janitor):
+async def test_another_admins_workflow_takes_no_steps(
+    models_api, budapp_client, admin_token, admin_factory, workflow_janitor
+):
     """
     Two admins may both onboard models; neither can continue the other's workflow.
 

@@ -10,7 +10,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.security]
 
 @pytest.mark.priority_p1
 @pytest.mark.parametrize(
-    ("field", "size"), [("name", 101), ("description", 401), ("description", 1_000_000)],
+    ("field", "size"),
+    [("name", 101), ("description", 401), ("description", 1_000_000)],
     ids=["name-101", "description-401", "description-1MB"],
 )
 async def test_creating_a_project_takes_any_length(project_factory, projects_api, auth_token, field, size):
@@ -24,7 +25,8 @@ async def test_creating_a_project_takes_any_length(project_factory, projects_api
 
 @pytest.mark.priority_p1
 @pytest.mark.parametrize(
-    ("field", "size"), [("name", 101), ("description", 401), ("description", 1_000_000)],
+    ("field", "size"),
+    [("name", 101), ("description", 401), ("description", 1_000_000)],
     ids=["name-101", "description-401", "description-1MB"],
 )
 async def test_editing_a_project_bounds_lengths(test_project, projects_api, auth_token, field, size):
@@ -45,8 +47,9 @@ async def test_invalid_tag_colour_is_422_and_creates_nothing(projects_api, auth_
 
 @pytest.mark.priority_p1
 async def test_malformed_json_is_422(budapp_client, auth_token):
-    response = await budapp_client.post("/projects/", content=b'{"name": "unterminated', token=auth_token,
-                                        headers={"Content-Type": "application/json"})
+    response = await budapp_client.post(
+        "/projects/", content=b'{"name": "unterminated', token=auth_token, headers={"Content-Type": "application/json"}
+    )
     assert_validation_error(response, (("body", "9"), "json_invalid"))  # where the open string starts
 
 

@@ -39,5 +39,12 @@ def log_event(event: WaitEvent) -> None:
     if event.kind == STARTED:
         log.log(level, "waiting for %s", event.description)
     else:
-        log.log(level, "%s: %s after %.1fs (poll %d): %s", event.description, event.kind, event.elapsed,
-                event.polls, event.state)
+        log.log(
+            level,
+            "%s: %s after %.1fs (poll %d): %s",
+            event.description,
+            event.kind,
+            event.elapsed,
+            event.polls,
+            event.state,
+        )

@@ -47,8 +47,11 @@ class Polling:
     @classmethod
     def from_timeouts(cls, timeouts: Any, observers: Iterable[WaitObserver] = (), **options: Any) -> Polling:
         """The configured workflow timeout and poll intervals (``settings.timeouts``); ``options`` replace any."""
-        configured = {"timeout": timeouts.workflow, "interval": timeouts.poll_interval,
-                      "max_interval": timeouts.poll_max_interval}
+        configured = {
+            "timeout": timeouts.workflow,
+            "interval": timeouts.poll_interval,
+            "max_interval": timeouts.poll_max_interval,
+        }
         return cls(**{**configured, **options}, observers=tuple(observers))
 
     def within(self, timeout: float | None) -> Polling:
@@ -131,7 +134,8 @@ async def poll_until(
             tell(events.TIMED_OUT, last_state)
             raise WaitTimeout(
                 f"timed out after {now - started:.1f}s (timeout {polling.timeout:g}s, {stats.polls} polls) waiting for "
-                f"{description}; last seen: {last_state} (unchanged for the last {now - changed_at:.1f}s)")
+                f"{description}; last seen: {last_state} (unchanged for the last {now - changed_at:.1f}s)"
+            )
         pause = delay * (1 - polling.jitter * polling.random())
         if retry_after is not None:
             pause = max(pause, retry_after)
@@ -162,6 +166,12 @@ async def holds_for(
     def broke(value: T) -> str | None:
         return None if holds(value) else f"it stopped holding: {describe(value)}"
 
-    return await poll_until(probe, lasted, description=f"{description} (for {duration:g}s)",
-                            polling=polling.within(duration + polling.max_interval + 5), failed=broke,
-                            describe=describe, stats=stats)
+    return await poll_until(
+        probe,
+        lasted,
+        description=f"{description} (for {duration:g}s)",
+        polling=polling.within(duration + polling.max_interval + 5),
+        failed=broke,
+        describe=describe,
+        stats=stats,
+    )

@@ -50,6 +50,7 @@ def checked(response: httpx.Response, expected: Iterable[int] = (200,)) -> httpx
     request = response.request
     body = mask_body(response.content, limit=BODY_EXCERPT)
     if status in TRANSIENT_STATUSES:
-        raise TransientAnswer(status, request.method, str(request.url), body,
-                              retry_after_seconds(response.headers.get("retry-after")))
+        raise TransientAnswer(
+            status, request.method, str(request.url), body, retry_after_seconds(response.headers.get("retry-after"))
+        )
     raise UnexpectedAnswer(status, request.method, str(request.url), body)

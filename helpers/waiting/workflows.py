@@ -52,7 +52,8 @@ def simulation_finished(record: dict[str, Any]) -> bool:
     steps = block.get("steps") or []
     return bool(steps) and all(
         str((((s or {}).get("payload") or {}).get("content") or {}).get("status", "")).upper() == "COMPLETED"
-        for s in steps)
+        for s in steps
+    )
 
 
 def workflow_failure(record: dict[str, Any]) -> str | None:
@@ -94,8 +95,9 @@ class WorkflowWaiter:
             stats=self.last_stats,
         )
 
-    async def recommended_clusters(self, workflow_id: str, cluster_id: str | None = None,
-                                   timeout: float | None = None) -> list[dict[str, Any]]:
+    async def recommended_clusters(
+        self, workflow_id: str, cluster_id: str | None = None, timeout: float | None = None
+    ) -> list[dict[str, Any]]:
         """budsim's ranked clusters for a deployment workflow, once they are there.
 
         budapp answers ``status: success`` on every call, with an empty list while budsim still
@@ -122,11 +124,14 @@ class WorkflowWaiter:
             return found or simulation_finished(seen["record"])
 
         result = await poll_until(
-            probe, done,
+            probe,
+            done,
             description=f"cluster recommendations of deployment workflow {workflow_id}",
             polling=self.polling.within(timeout),
             failed=lambda seen: downstream_failure(seen["record"]),
-            describe=lambda seen: (f"recommendations status={seen['recommended'].get('status')} "
-                                   f"listed={[c.get('id') for c in listed(seen)]}; {summarise(seen['record'])}"),
+            describe=lambda seen: (
+                f"recommendations status={seen['recommended'].get('status')} "
+                f"listed={[c.get('id') for c in listed(seen)]}; {summarise(seen['record'])}"
+            ),
         )
         return listed(result)

@@ -6,16 +6,28 @@ import logging
 
 from fastapi import FastAPI
 
-from sandbox.budapp import auth_routes, catalog, cluster_routes, deployment_routes, events, local_routes, playground_routes, model_routes, project_routes, user_routes, workflow_routes
+from sandbox.budapp import (
+    auth_routes,
+    catalog,
+    cluster_routes,
+    deployment_routes,
+    events,
+    local_routes,
+    model_routes,
+    playground_routes,
+    project_routes,
+    user_routes,
+    workflow_routes,
+)
 from sandbox.budapp.blacklist import JWTBlacklist
 from sandbox.budapp.clusters_db import Clusters
 from sandbox.budapp.dapr_client import DaprInvoker
 from sandbox.budapp.db import Projects, Users, create_pool
 from sandbox.budapp.endpoints_db import Credentials, Endpoints
-from sandbox.budapp.models_db import Catalog, Models
-from sandbox.budapp.workflows import Workflows
 from sandbox.budapp.keycloak import KeycloakStandIn, SigningKey
+from sandbox.budapp.models_db import Catalog, Models
 from sandbox.budapp.operations import name_operations
+from sandbox.budapp.workflows import Workflows
 from sandbox.common.app_factory import create_service_app
 from sandbox.settings import get_settings
 
@@ -32,14 +44,24 @@ async def seed_super_user(app: FastAPI) -> None:
     auth_id = await state.keycloak.ensure_user(settings.super_user_email, settings.super_user_password)
     existing = await state.users.by_email(settings.super_user_email)
     if existing:
-        await state.users.update(existing["id"], auth_id=auth_id, status="active", is_superuser=True,
-                                 realm_role="super_admin")
+        await state.users.update(
+            existing["id"], auth_id=auth_id, status="active", is_superuser=True, realm_role="super_admin"
+        )
         return
     async with state.pool.acquire() as connection:
         await state.users.insert(
-            connection, auth_id=auth_id, name="admin", email=settings.super_user_email, role="super_admin",
-            status="active", is_superuser=True, is_reset_password=False, color="#E57333", first_login=False,
-            user_type="admin", realm_role="super_admin",
+            connection,
+            auth_id=auth_id,
+            name="admin",
+            email=settings.super_user_email,
+            role="super_admin",
+            status="active",
+            is_superuser=True,
+            is_reset_password=False,
+            color="#E57333",
+            first_login=False,
+            user_type="admin",
+            realm_role="super_admin",
         )
 
 
@@ -57,9 +79,12 @@ async def start(app: FastAPI) -> None:
     app.state.dapr = DaprInvoker(settings.url("dapr"))
     app.state.blacklist = JWTBlacklist(settings.url("dapr"))
     app.state.keycloak = KeycloakStandIn(
-        app.state.pool, app.state.redis, issuer=f"{settings.url('budapp')}/realms/bud",
+        app.state.pool,
+        app.state.redis,
+        issuer=f"{settings.url('budapp')}/realms/bud",
         key=await SigningKey.shared(app.state.redis),
-        access_lifespan=settings.access_token_lifespan, refresh_lifespan=settings.refresh_token_lifespan,
+        access_lifespan=settings.access_token_lifespan,
+        refresh_lifespan=settings.refresh_token_lifespan,
     )
     async with app.state.pool.acquire() as lock, lock.transaction():
         await lock.execute("SELECT pg_advisory_xact_lock($1)", SEED_LOCK)
@@ -75,7 +100,18 @@ async def stop(app: FastAPI) -> None:
 
 def create_app() -> FastAPI:
     app = create_service_app("budapp", settings=get_settings(), on_startup=start, on_shutdown=stop)
-    for module in (auth_routes, user_routes, project_routes, model_routes, workflow_routes, events, cluster_routes, deployment_routes, playground_routes, local_routes):
+    for module in (
+        auth_routes,
+        user_routes,
+        project_routes,
+        model_routes,
+        workflow_routes,
+        events,
+        cluster_routes,
+        deployment_routes,
+        playground_routes,
+        local_routes,
+    ):
         app.include_router(module.router)
     name_operations(app)
     return app

@@ -29,8 +29,13 @@ def random_color() -> str:
 
 def default_project(user_id) -> dict:
     """The project budapp gives every new client user."""
-    return {"name": DEFAULT_PROJECT, "description": "This is your default project.", "project_type": "client_app",
-            "created_by": user_id, "tags": []}
+    return {
+        "name": DEFAULT_PROJECT,
+        "description": "This is your default project.",
+        "project_type": "client_app",
+        "created_by": user_id,
+        "tags": [],
+    }
 
 
 @router.post("/register", dependencies=[Depends(enforce)])
@@ -42,14 +47,25 @@ async def register(body: UserCreate, request: Request):
         async with state.pool.acquire() as connection, connection.transaction():
             auth_id = await state.keycloak.create_user(connection, body.email, body.password)
             user = await state.users.insert(
-                connection, auth_id=auth_id, name=body.name, email=body.email, role=body.role.value,
-                status="active", is_superuser=False, is_reset_password=False, color=random_color(),
-                first_login=True, company=body.company, purpose=body.purpose, user_type="client",
+                connection,
+                auth_id=auth_id,
+                name=body.name,
+                email=body.email,
+                role=body.role.value,
+                status="active",
+                is_superuser=False,
+                is_reset_password=False,
+                color=random_color(),
+                first_login=True,
+                company=body.company,
+                purpose=body.purpose,
+                user_type="client",
                 # budapp forces the type to client but grants the permissions asked for too (known defect BUD-011)
-                granted_permissions=granted_permissions(body.permissions), realm_role=body.role.value,
+                granted_permissions=granted_permissions(body.permissions),
+                realm_role=body.role.value,
             )
             await state.projects.insert(connection, user["id"], **default_project(user["id"]))
-    except Exception:  # noqa: BLE001 - budapp answers a generic 400 and logs the cause
+    except Exception:
         log.exception("registration failed")
         return error_response(400, "Failed to register user")
     return success("info", "User registered successfully")
@@ -75,8 +91,11 @@ async def login(body: UserLogin, request: Request):
         auth_id, {"email": user["email"], "name": user["name"]}, remember_me=body.remember_me
     )
     return success(
-        "auth_token", "User logged in successfully", token=token,
-        first_login=user["first_login"], is_reset_password=user["is_reset_password"],
+        "auth_token",
+        "User logged in successfully",
+        token=token,
+        first_login=user["first_login"],
+        is_reset_password=user["is_reset_password"],
     )
 
 
@@ -86,8 +105,11 @@ async def _synced_with_roles(state, user: dict) -> dict:
     realm_role = user["realm_role"]
     if realm_role is None:
         return user
-    synced = {"user_type": "admin" if realm_role in ("admin", "super_admin") else "client",
-              "is_superuser": realm_role == "super_admin", "role": realm_role}
+    synced = {
+        "user_type": "admin" if realm_role in ("admin", "super_admin") else "client",
+        "is_superuser": realm_role == "super_admin",
+        "role": realm_role,
+    }
     if all(user[k] == v for k, v in synced.items()):
         return user
     return await state.users.update(user["id"], **synced)

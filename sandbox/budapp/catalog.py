@@ -30,7 +30,11 @@ async def seed(pool: asyncpg.Pool) -> None:
                 "INSERT INTO provider (id, name, description, type, icon, capabilities) VALUES ($1,$2,$3,$4,$5,$6) "
                 "ON CONFLICT (type) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, "
                 "icon = EXCLUDED.icon, capabilities = EXCLUDED.capabilities",
-                stable_id("provider", kind), provider["name"], provider["description"], kind, provider["icon"],
+                stable_id("provider", kind),
+                provider["name"],
+                provider["description"],
+                kind,
+                provider["icon"],
                 provider["capabilities"],
             )
             for model in cloud_models(provider):
@@ -39,7 +43,13 @@ async def seed(pool: asyncpg.Pool) -> None:
                 await connection.execute(
                     "INSERT INTO cloud_model (id, name, modality, source, uri, provider_id, supported_endpoints) "
                     "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (uri, source) DO UPDATE SET name = EXCLUDED.name, "
-                    "modality = EXCLUDED.modality, supported_endpoints = EXCLUDED.supported_endpoints, description = NULL",
-                    stable_id("cloud_model", kind, uri), uri.split("/")[-1], model["modality"], kind, uri,
-                    stable_id("provider", kind), model["endpoints"],
+                    "modality = EXCLUDED.modality, supported_endpoints = EXCLUDED.supported_endpoints, "
+                    "description = NULL",
+                    stable_id("cloud_model", kind, uri),
+                    uri.split("/")[-1],
+                    model["modality"],
+                    kind,
+                    uri,
+                    stable_id("provider", kind),
+                    model["endpoints"],
                 )

@@ -54,7 +54,8 @@ async def onboard_cluster(
         return error_body_with_http_200(400, "workflow_total_steps and workflow_id cannot be provided together")
     if not any([name, ingress_url, configuration_file]):
         return error_body_with_http_200(
-            400, "At least one of name, ingress_url, configuration_file is required when workflow_id is provided")
+            400, "At least one of name, ingress_url, configuration_file is required when workflow_id is provided"
+        )
     state = request.app.state
     check_icon(icon)
     try:
@@ -69,8 +70,12 @@ async def onboard_cluster(
             data["ingress_url"] = ingress_url
         if configuration_file is not None:
             data["configuration_yaml"] = await _read_kubeconfig(configuration_file)
-        step = StepRequest(workflow_id=workflow_id, workflow_total_steps=workflow_total_steps,
-                           step_number=step_number, trigger_workflow=trigger_workflow)
+        step = StepRequest(
+            workflow_id=workflow_id,
+            workflow_total_steps=workflow_total_steps,
+            step_number=step_number,
+            trigger_workflow=trigger_workflow,
+        )
         workflow = await state.workflows.begin_step(user, step, "cluster_onboarding", "Add cluster")
         await state.workflows.save_step(workflow["id"], step_number, data)
         if trigger_workflow:
@@ -100,12 +105,16 @@ async def _register_with_budcluster(state: Any, user: dict, workflow: dict, trig
     if await state.clusters.name_taken(merged["name"]):
         raise ClientException("Cluster name already exists")
     create_request = {
-        "enable_master_node": True, "name": merged["name"], "ingress_url": merged["ingress_url"],
-        "cluster_type": merged["cluster_type"], "notification_metadata": notification_metadata(user, workflow["id"]),
+        "enable_master_node": True,
+        "name": merged["name"],
+        "ingress_url": merged["ingress_url"],
+        "cluster_type": merged["cluster_type"],
+        "notification_metadata": notification_metadata(user, workflow["id"]),
         "source_topic": SOURCE_TOPIC,
     }
     reply = await state.dapr.invoke(
-        BUDCLUSTER, "cluster",
+        BUDCLUSTER,
+        "cluster",
         data={"cluster_create_request": json.dumps(create_request)},
         files={"configuration": ("config.yaml", yaml.safe_dump(merged["configuration_yaml"]), "application/yaml")},
     )
@@ -119,15 +128,24 @@ async def cluster_registered(state: Any, workflow: dict, payload: dict) -> None:
     merged = await state.workflows.merged_data(workflow["id"])
     result = (payload.get("content") or {}).get("result") or {}
     cluster = await state.clusters.insert(
-        cluster_id=UUID(str(result["id"])), name=merged["name"], icon=merged["icon"],
-        ingress_url=merged["ingress_url"], cluster_type=merged.get("cluster_type", "ON_PREM"), status="available",
-        created_by=workflow["created_by"], **resources_from_nodes(result.get("nodes") or []),
+        cluster_id=UUID(str(result["id"])),
+        name=merged["name"],
+        icon=merged["icon"],
+        ingress_url=merged["ingress_url"],
+        cluster_type=merged.get("cluster_type", "ON_PREM"),
+        status="available",
+        created_by=workflow["created_by"],
+        **resources_from_nodes(result.get("nodes") or []),
     )
     step = workflow["current_step"] + 1
-    await state.workflows.save_step(workflow["id"], step, {
-        "workflow_execution_status": {"status": "success", "message": "Cluster successfully added"},
-        "cluster_id": str(cluster["id"]),
-    })
+    await state.workflows.save_step(
+        workflow["id"],
+        step,
+        {
+            "workflow_execution_status": {"status": "success", "message": "Cluster successfully added"},
+            "cluster_id": str(cluster["id"]),
+        },
+    )
     await state.workflows.update(workflow["id"], status="completed", current_step=step)
     # budapp then asks budcluster to refresh the node status (a cluster-status-update event follows)
     await state.dapr.invoke(BUDCLUSTER, "cluster/update-node-status", json={"cluster_id": str(cluster["cluster_id"])})
@@ -141,13 +159,18 @@ async def cluster_status_updated(state: Any, payload: dict) -> None:
     if cluster is None or cluster["status"] == "deleting":
         return
     nodes = (result.get("node_info") or {}).get("nodes") or []
-    await state.clusters.update(cluster["id"], status=result["status"], **(resources_from_nodes(nodes) if nodes else {}))
+    await state.clusters.update(
+        cluster["id"], status=result["status"], **(resources_from_nodes(nodes) if nodes else {})
+    )
 
 
 @router.get("/clusters")
 async def list_clusters(
-    request: Request, _: Annotated[dict, Depends(dual_auth("cluster:view"))],
-    page: int = Query(1, ge=1), limit: int = Query(10, ge=0), name: str | None = None,
+    request: Request,
+    _: Annotated[dict, Depends(dual_auth("cluster:view"))],
+    page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0),
+    name: str | None = None,
 ):
     rows, total = await request.app.state.clusters.search(name, (page - 1) * limit, limit)
     items = [{**cluster_info(c), "endpoint_count": 0} for c in rows]
@@ -159,9 +182,16 @@ async def get_cluster(cluster_id: UUID, request: Request, _: Annotated[dict, Dep
     cluster = await request.app.state.clusters.get(cluster_id)
     if cluster is None:  # budapp's route answers every ClientException (here a 404 one) with 400
         return error_response(400, "Cluster not found")
-    detail = {**cluster_info(cluster), "total_workers_count": cluster["cpu_total_workers"] + cluster["gpu_total_workers"]
-              + cluster["hpu_total_workers"], "active_workers_count": 0, "total_endpoints_count": 0,
-              "running_endpoints_count": 0, "hardware_type": _hardware(cluster)}
+    detail = {
+        **cluster_info(cluster),
+        "total_workers_count": cluster["cpu_total_workers"]
+        + cluster["gpu_total_workers"]
+        + cluster["hpu_total_workers"],
+        "active_workers_count": 0,
+        "total_endpoints_count": 0,
+        "running_endpoints_count": 0,
+        "hardware_type": _hardware(cluster),
+    }
     return success("cluster.get", "Cluster details fetched successfully", cluster=jsonable_encoder(detail))
 
 
@@ -182,10 +212,15 @@ async def delete_cluster(cluster_id: UUID, request: Request, user: Annotated[dic
     try:
         workflow = await state.workflows.create(user["id"], "cluster_deletion", 1, "Delete cluster")
         await state.workflows.save_step(workflow["id"], 1, {"cluster_id": str(cluster["id"])})
-        reply = await state.dapr.invoke(BUDCLUSTER, "cluster/delete", json={
-            "cluster_id": str(cluster["cluster_id"]), "notification_metadata": notification_metadata(user, workflow["id"]),
-            "source_topic": SOURCE_TOPIC,
-        })
+        reply = await state.dapr.invoke(
+            BUDCLUSTER,
+            "cluster/delete",
+            json={
+                "cluster_id": str(cluster["cluster_id"]),
+                "notification_metadata": notification_metadata(user, workflow["id"]),
+                "source_topic": SOURCE_TOPIC,
+            },
+        )
         await state.workflows.start_downstream(workflow["id"], 2, "delete_cluster_events", reply)
         await state.clusters.update(cluster["id"], status="deleting")
     except ClientException as exc:

@@ -16,7 +16,9 @@ class DaprInvoker:
     async def invoke(self, app_id: str, method: str, http_method: str = "POST", **kwargs: Any) -> dict[str, Any]:
         """Call ``method`` of ``app_id``; a refusal becomes a ClientException carrying the service's message."""
         try:
-            response = await self.http.request(http_method, f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}", **kwargs)
+            response = await self.http.request(
+                http_method, f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}", **kwargs
+            )
         except httpx.HTTPError as exc:
             raise ClientException(f"{app_id} is unreachable: {type(exc).__name__}", 503) from None
         body = response.json() if response.content else {}

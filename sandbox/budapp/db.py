@@ -19,10 +19,9 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
 
 async def create_pool(dsn: str) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, init=_init_connection)
-    async with pool.acquire() as connection:
-        async with connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
-            await connection.execute(SCHEMA_FILE.read_text())
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
+        await connection.execute(SCHEMA_FILE.read_text())
     return pool
 
 
@@ -35,15 +34,23 @@ async def insert_row(executor: asyncpg.Pool | asyncpg.Connection, table: str, **
     fields.setdefault("id", uuid4())
     columns = ", ".join(f'"{c}"' for c in fields)
     marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-    return row(await executor.fetchrow(f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) RETURNING *', *fields.values()))
+    return row(
+        await executor.fetchrow(f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) RETURNING *', *fields.values())
+    )
 
 
-async def update_row(executor: asyncpg.Pool | asyncpg.Connection, table: str, row_id: UUID, **fields: Any) -> dict | None:
+async def update_row(
+    executor: asyncpg.Pool | asyncpg.Connection, table: str, row_id: UUID, **fields: Any
+) -> dict | None:
     """UPDATE one row by id, stamping modified_at, and return it."""
     sets = ", ".join(f'"{c}" = ${i}' for i, c in enumerate(fields, start=2))
-    return row(await executor.fetchrow(
-        f"UPDATE \"{table}\" SET {sets}, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1 RETURNING *",
-        row_id, *fields.values()))
+    return row(
+        await executor.fetchrow(
+            f"UPDATE \"{table}\" SET {sets}, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1 RETURNING *",
+            row_id,
+            *fields.values(),
+        )
+    )
 
 
 class Users:
@@ -61,7 +68,8 @@ class Users:
 
     async def active_or_invited(self, user_ids: set[UUID]) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
-            """SELECT * FROM "user" WHERE id = ANY($1::uuid[]) AND status IN ('active', 'invited')""", list(user_ids))
+            """SELECT * FROM "user" WHERE id = ANY($1::uuid[]) AND status IN ('active', 'invited')""", list(user_ids)
+        )
         return [dict(r) for r in rows]
 
     async def another_than(self, user_id: UUID) -> dict[str, Any] | None:
@@ -139,20 +147,31 @@ class Projects:
         )
 
     async def listing(
-        self, *, member_id: UUID | None, project_type: str, name: str | None, partial: bool, offset: int, limit: int | None
+        self,
+        *,
+        member_id: UUID | None,
+        project_type: str,
+        name: str | None,
+        partial: bool,
+        offset: int,
+        limit: int | None,
     ) -> tuple[list[dict], int]:
         conditions = ["p.status = 'active'", "p.benchmark = FALSE", "p.project_type = $1"]
         args: list[Any] = [project_type]
         if member_id is not None:
             args.append(member_id)
-            conditions.append(f"EXISTS (SELECT 1 FROM project_user_association a WHERE a.project_id = p.id AND a.user_id = ${len(args)})")
+            conditions.append(
+                "EXISTS (SELECT 1 FROM project_user_association a "
+                f"WHERE a.project_id = p.id AND a.user_id = ${len(args)})"
+            )
         if name:
             args.append(f"%{name}%" if partial else name)
             conditions.append(f"p.name {'ILIKE' if partial else '='} ${len(args)}")
         where = " AND ".join(conditions)
         total = await self.pool.fetchval(f"SELECT count(*) FROM project p WHERE {where}", *args)
         page = await self.pool.fetch(
-            f"SELECT p.* FROM project p WHERE {where} ORDER BY p.created_at DESC, p.id OFFSET {offset} {_limit(limit)}", *args
+            f"SELECT p.* FROM project p WHERE {where} ORDER BY p.created_at DESC, p.id OFFSET {offset} {_limit(limit)}",
+            *args,
         )
         return [dict(r) for r in page], total
 

@@ -75,7 +75,9 @@ async def _validate(state: Any, body: DeployStep) -> None:
 
 
 @router.post("/models/deploy-workflow")
-async def deploy_workflow(body: DeployStep, request: Request, user: Annotated[dict, Depends(dual_auth("endpoint:manage"))]):
+async def deploy_workflow(
+    body: DeployStep, request: Request, user: Annotated[dict, Depends(dual_auth("endpoint:manage"))]
+):
     state = request.app.state
     try:
         await _validate(state, body)
@@ -114,20 +116,37 @@ async def _deploy(state: Any, user: dict, workflow: dict, trigger_step: int) -> 
     if not cloud:
         return await local_routes.start_local_deployment(state, user, workflow, trigger_step, merged, model)
     endpoint = await state.endpoints.insert(
-        project_id=UUID(merged["project_id"]), model_id=model["id"], name=merged["endpoint_name"], url=CLOUD_API_BASE,
-        namespace=model["uri"].split("/", 1)[-1], status="running", credential_id=UUID(merged["credential_id"]),
-        deployment_config=merged["deploy_config"], supported_endpoints=model["supported_endpoints"],
+        project_id=UUID(merged["project_id"]),
+        model_id=model["id"],
+        name=merged["endpoint_name"],
+        url=CLOUD_API_BASE,
+        namespace=model["uri"].split("/", 1)[-1],
+        status="running",
+        credential_id=UUID(merged["credential_id"]),
+        deployment_config=merged["deploy_config"],
+        supported_endpoints=model["supported_endpoints"],
         created_by=user["id"],
     )
-    await state.gateway_redis.set(f"model_table:{endpoint['id']}",
-                          gateway_route(endpoint, model["source"], CLOUD_API_BASE, model["supported_endpoints"]))
-    events = {"status": "completed", "endpoint_id": str(endpoint["id"]), "endpoint_url": CLOUD_API_BASE,
-              "message": "Cloud model endpoint created successfully"}
+    await state.gateway_redis.set(
+        f"model_table:{endpoint['id']}",
+        gateway_route(endpoint, model["source"], CLOUD_API_BASE, model["supported_endpoints"]),
+    )
+    events = {
+        "status": "completed",
+        "endpoint_id": str(endpoint["id"]),
+        "endpoint_url": CLOUD_API_BASE,
+        "message": "Cloud model endpoint created successfully",
+    }
     step = trigger_step + 1
-    await state.workflows.save_step(workflow["id"], step, {"budserve_cluster_events": events,
-                                                          "endpoint_details": {"id": str(endpoint["id"])}})
-    return await state.workflows.update(workflow["id"], status="completed", current_step=step,
-                                        progress={**events, "progress_type": "budserve_cluster_events"})
+    await state.workflows.save_step(
+        workflow["id"], step, {"budserve_cluster_events": events, "endpoint_details": {"id": str(endpoint["id"])}}
+    )
+    return await state.workflows.update(
+        workflow["id"],
+        status="completed",
+        current_step=step,
+        progress={**events, "progress_type": "budserve_cluster_events"},
+    )
 
 
 async def endpoint_info(state: Any, endpoint: dict) -> dict:
@@ -135,28 +154,43 @@ async def endpoint_info(state: Any, endpoint: dict) -> dict:
     provider = await state.catalog.provider(model["provider_id"]) if model.get("provider_id") else None
     cluster = await state.clusters.get(endpoint["cluster_id"]) if endpoint["cluster_id"] else None
     return {
-        "id": endpoint["id"], "name": endpoint["name"], "status": endpoint["status"],
-        "model": model_info(model, provider) if model else None, "cluster": cluster_info(cluster) if cluster else None,
-        "created_at": endpoint["created_at"], "modified_at": endpoint["modified_at"], "is_deprecated": False,
-        "supported_endpoints": endpoint["supported_endpoints"], "is_published": False, "published_date": None,
+        "id": endpoint["id"],
+        "name": endpoint["name"],
+        "status": endpoint["status"],
+        "model": model_info(model, provider) if model else None,
+        "cluster": cluster_info(cluster) if cluster else None,
+        "created_at": endpoint["created_at"],
+        "modified_at": endpoint["modified_at"],
+        "is_deprecated": False,
+        "supported_endpoints": endpoint["supported_endpoints"],
+        "is_published": False,
+        "published_date": None,
         "published_by": None,
     }
 
 
 @router.get("/endpoints/")
 async def list_endpoints(
-    request: Request, _: Annotated[dict, Depends(require("endpoint:view"))], page: int = Query(1, ge=1),
-    limit: int = Query(10, ge=0), project_id: UUID | None = None, name: str | None = None, status: str | None = None,
+    request: Request,
+    _: Annotated[dict, Depends(require("endpoint:view"))],
+    page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0),
+    project_id: UUID | None = None,
+    name: str | None = None,
+    status: str | None = None,
 ):
     state = request.app.state
-    rows, total = await state.endpoints.search({"project_id": project_id, "name": name, "status": status},
-                                               (page - 1) * limit, limit)
+    rows, total = await state.endpoints.search(
+        {"project_id": project_id, "name": name, "status": status}, (page - 1) * limit, limit
+    )
     items = [await endpoint_info(state, e) for e in rows]
     return paginated("endpoints.list", "Successfully list all endpoints", "endpoints", items, page, limit, total)
 
 
 @router.post("/endpoints/{endpoint_id}/delete-workflow")
-async def delete_endpoint(endpoint_id: UUID, request: Request, user: Annotated[dict, Depends(dual_auth("endpoint:manage"))]):
+async def delete_endpoint(
+    endpoint_id: UUID, request: Request, user: Annotated[dict, Depends(dual_auth("endpoint:manage"))]
+):
     """A cloud endpoint (no cluster) is deleted synchronously."""
     state = request.app.state
     endpoint = await state.endpoints.get(endpoint_id)
@@ -194,24 +228,44 @@ def _sealed(values: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 @router.post("/proprietary/credentials/", status_code=201)
-async def create_credential(body: CredentialRequest, request: Request, user: Annotated[dict, Depends(require("model:manage"))]):
+async def create_credential(
+    body: CredentialRequest, request: Request, user: Annotated[dict, Depends(require("model:manage"))]
+):
     credential = await request.app.state.credentials.insert(
-        name=body.name, type=body.type, provider_id=body.provider_id, other_provider_creds=_sealed(body.other_provider_creds),
+        name=body.name,
+        type=body.type,
+        provider_id=body.provider_id,
+        other_provider_creds=_sealed(body.other_provider_creds),
         user_id=user["id"],
     )
     # budapp's ProprietaryCredentialResponse: the stored (encrypted) provider values, no provider id or timestamp
-    created = {"name": credential["name"], "type": credential["type"],
-               "other_provider_creds": credential["other_provider_creds"], "id": credential["id"]}
+    created = {
+        "name": credential["name"],
+        "type": credential["type"],
+        "other_provider_creds": credential["other_provider_creds"],
+        "id": credential["id"],
+    }
     return JSONResponse(status_code=201, content=_single(created, "Credential added successfully"))
 
 
 @router.get("/proprietary/credentials/")
-async def list_credentials(request: Request, user: Annotated[dict, Depends(current_active_user)],
-                           page: int = Query(1, ge=1), limit: int = Query(10, ge=0)):
+async def list_credentials(
+    request: Request,
+    user: Annotated[dict, Depends(current_active_user)],
+    page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0),
+):
     """The caller's own credentials (budapp asks for no permission), each with its running endpoints counted."""
     rows, total = await request.app.state.credentials.page_of_user(user["id"], (page - 1) * limit, limit)
-    return paginated("info", "Proprietary credentials listed successfully", "credentials",
-                     [credential_listed(c) for c in rows], page, limit, total)
+    return paginated(
+        "info",
+        "Proprietary credentials listed successfully",
+        "credentials",
+        [credential_listed(c) for c in rows],
+        page,
+        limit,
+        total,
+    )
 
 
 @router.delete("/proprietary/credentials/{credential_id}")

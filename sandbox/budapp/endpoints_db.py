@@ -21,21 +21,29 @@ class Endpoints:
         self.pool = pool
 
     async def get(self, endpoint_id: UUID) -> dict | None:
-        return row(await self.pool.fetchrow("SELECT * FROM endpoint WHERE id = $1 AND status <> 'deleted'", endpoint_id))
+        return row(
+            await self.pool.fetchrow("SELECT * FROM endpoint WHERE id = $1 AND status <> 'deleted'", endpoint_id)
+        )
 
     async def name_taken(self, name: str) -> bool:
-        return bool(await self.pool.fetchval(
-            "SELECT 1 FROM endpoint WHERE lower(name) = lower($1) AND status <> 'deleted'", name))
+        return bool(
+            await self.pool.fetchval(
+                "SELECT 1 FROM endpoint WHERE lower(name) = lower($1) AND status <> 'deleted'", name
+            )
+        )
 
     async def active_count(self, column: str, value: UUID) -> int:
-        return await self.pool.fetchval(f"SELECT count(*) FROM endpoint WHERE {column} = $1 AND status <> 'deleted'", value)
+        return await self.pool.fetchval(
+            f"SELECT count(*) FROM endpoint WHERE {column} = $1 AND status <> 'deleted'", value
+        )
 
     async def insert(self, **fields: Any) -> dict:
         return await insert_row(self.pool, "endpoint", **fields)
 
     async def set_status(self, endpoint_id: UUID, status: str) -> None:
         await self.pool.execute(
-            "UPDATE endpoint SET status = $2, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1", endpoint_id, status)
+            "UPDATE endpoint SET status = $2, modified_at = now() AT TIME ZONE 'utc' WHERE id = $1", endpoint_id, status
+        )
 
     async def search(self, filters: dict[str, Any], offset: int, limit: int | None) -> tuple[list[dict], int]:
         clauses, args = ["status <> 'deleted'"], []
@@ -46,7 +54,9 @@ class Endpoints:
         where = " AND ".join(clauses)
         total = await self.pool.fetchval(f"SELECT count(*) FROM endpoint WHERE {where}", *args)
         limit_sql = f"LIMIT {int(limit)}" if limit else ""
-        rows = await self.pool.fetch(f"SELECT * FROM endpoint WHERE {where} ORDER BY created_at DESC OFFSET {offset} {limit_sql}", *args)
+        rows = await self.pool.fetch(
+            f"SELECT * FROM endpoint WHERE {where} ORDER BY created_at DESC OFFSET {offset} {limit_sql}", *args
+        )
         return [dict(r) for r in rows], total
 
 
@@ -67,7 +77,9 @@ class Credentials:
             "SELECT c.*, p.icon AS provider_icon, (SELECT count(*) FROM endpoint e WHERE e.credential_id = c.id "
             "AND e.status = 'running') AS num_of_endpoints FROM proprietary_credential c "
             "LEFT JOIN provider p ON p.id = c.provider_id WHERE c.user_id = $1 ORDER BY c.created_at, c.id "
-            f"OFFSET {int(offset)} {f'LIMIT {int(limit)}' if limit else ''}", user_id)
+            f"OFFSET {int(offset)} {f'LIMIT {int(limit)}' if limit else ''}",
+            user_id,
+        )
         return [dict(r) for r in rows], total
 
     async def delete(self, credential_id: UUID) -> None:
@@ -77,16 +89,27 @@ class Credentials:
 def gateway_route(endpoint: dict, provider_type: str, api_base: str, supported: list[str]) -> str:
     """The Redis ``model_table:<endpoint_id>`` value budgateway routes by."""
     key = str(endpoint["id"])
-    return json.dumps({key: {
-        "routing": [provider_type],
-        "providers": {provider_type: {"type": provider_type, "model_name": endpoint["namespace"], "api_base": api_base}},
-        "endpoints": [ENDPOINT_KINDS[e] for e in supported if e in ENDPOINT_KINDS],
-    }})
+    return json.dumps(
+        {
+            key: {
+                "routing": [provider_type],
+                "providers": {
+                    provider_type: {"type": provider_type, "model_name": endpoint["namespace"], "api_base": api_base}
+                },
+                "endpoints": [ENDPOINT_KINDS[e] for e in supported if e in ENDPOINT_KINDS],
+            }
+        }
+    )
 
 
 def credential_listed(credential: dict) -> dict:
     """budapp's ProprietaryCredentialResponseList."""
-    return {"name": credential["name"], "type": credential["type"],
-            "other_provider_creds": credential["other_provider_creds"], "id": credential["id"],
-            "created_at": credential["created_at"], "num_of_endpoints": credential["num_of_endpoints"],
-            "provider_icon": credential["provider_icon"]}
+    return {
+        "name": credential["name"],
+        "type": credential["type"],
+        "other_provider_creds": credential["other_provider_creds"],
+        "id": credential["id"],
+        "created_at": credential["created_at"],
+        "num_of_endpoints": credential["num_of_endpoints"],
+        "provider_icon": credential["provider_icon"],
+    }

@@ -8,8 +8,10 @@ the ``results`` event triggers the business action registered for the payload ty
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any, Awaitable, Callable, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -111,10 +113,8 @@ def apply_event(block: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
     (budapp never updates it)."""
     event, content = payload.get("event"), payload.get("content") or {}
     if event == "eta":
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             block["eta"] = int(content.get("message"))
-        except (TypeError, ValueError):
-            pass
         return block
     for step in block.get("steps") or []:
         if step.get("id") == event:
@@ -133,7 +133,7 @@ async def notifications(request: Request, notification: NotificationRequest):
         for handler in STATUS_HANDLERS:
             try:
                 await handler(state, payload)
-            except Exception:  # noqa: BLE001 - budapp logs a failed update and goes on
+            except Exception:
                 log.exception("cluster status update failed")
         return success("notification", "Update cluster status in db")
     block_name = EVENT_BLOCKS.get(payload.get("type", ""))
@@ -151,6 +151,6 @@ async def notifications(request: Request, notification: NotificationRequest):
         if handler:
             try:
                 await handler(state, workflow, payload)
-            except Exception:  # noqa: BLE001 - budapp logs and leaves the workflow as it is
+            except Exception:
                 log.exception("handling results of %s for workflow %s failed", payload["type"], workflow_id)
     return success("notification", "Notification processed successfully")

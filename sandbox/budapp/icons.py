@@ -12,10 +12,16 @@ from pydantic import BaseModel, ValidationError, field_validator
 
 from sandbox.common.catalog_data import providers
 
-GENERAL_ICONS = frozenset({
-    "icons/general/cluster_mono.png", "icons/general/default_disk_model.png", "icons/general/default_url_model.png",
-    "icons/general/deployment_mono.png", "icons/general/key.png", "icons/general/model_mono.png",
-})
+GENERAL_ICONS = frozenset(
+    {
+        "icons/general/cluster_mono.png",
+        "icons/general/default_disk_model.png",
+        "icons/general/default_url_model.png",
+        "icons/general/deployment_mono.png",
+        "icons/general/key.png",
+        "icons/general/model_mono.png",
+    }
+)
 # A sample of budapp's emoji list: enough for the suite's inputs, each one budapp also accepts.
 EMOJIS = frozenset({"😀", "😃", "😄", "😁", "🚀", "🤖", "📦", "🔥", "⭐", "💡"})
 

@@ -49,7 +49,7 @@ class SigningKey(CommonSigningKey):
     """The realm's key, shared by every budapp process through Redis."""
 
     @classmethod
-    async def shared(cls, store: redis.Redis) -> "SigningKey":
+    async def shared(cls, store: redis.Redis) -> SigningKey:
         """The realm's key as kept in Redis; the first process to start creates it (like Keycloak's realm keys,
         it outlives restarts, so every budapp worker signs and checks tokens with the same key)."""
         stored = await store.get(REALM_KEY)
@@ -146,14 +146,25 @@ class KeycloakStandIn:
         access_exp = now - ACCESS_TOKEN_LEEWAY - 60 if expired_access else now + self.access_lifespan
         base = {"iss": self.issuer, "sub": session["sub"], "sid": session_id, "azp": CLIENT_ID, "iat": now}
         profile = session["profile"]
-        access = self._sign({
-            **base, "exp": access_exp, "jti": str(uuid4()), "aud": AUDIENCE, "typ": "Bearer",
-            "session_state": session_id, "scope": SCOPE, "email": profile["email"],
-            "preferred_username": profile["email"], "name": profile.get("name"),
-        })
+        access = self._sign(
+            {
+                **base,
+                "exp": access_exp,
+                "jti": str(uuid4()),
+                "aud": AUDIENCE,
+                "typ": "Bearer",
+                "session_state": session_id,
+                "scope": SCOPE,
+                "email": profile["email"],
+                "preferred_username": profile["email"],
+                "name": profile.get("name"),
+            }
+        )
         refresh_exp = now + session["refresh_lifespan"]
         refresh = self._sign({**base, "exp": refresh_exp, "jti": str(uuid4()), "aud": self.issuer, "typ": "Refresh"})
-        id_token = self._sign({**base, "exp": now + self.access_lifespan, "aud": CLIENT_ID, "typ": "ID", "email": profile["email"]})
+        id_token = self._sign(
+            {**base, "exp": now + self.access_lifespan, "aud": CLIENT_ID, "typ": "ID", "email": profile["email"]}
+        )
         return {
             "access_token": access,
             "expires_in": self.access_lifespan,
@@ -178,8 +189,12 @@ class KeycloakStandIn:
             # decode_token checks the signature, exp and nbf of an access token, not its audience, issuer or type
             # (known defect BUD-010); Keycloak checks all of a refresh token
             claims = jwt.decode(
-                token, self.key.public_key, algorithms=["RS256"], audience=None if access else self.issuer,
-                issuer=None if access else self.issuer, leeway=leeway,
+                token,
+                self.key.public_key,
+                algorithms=["RS256"],
+                audience=None if access else self.issuer,
+                issuer=None if access else self.issuer,
+                leeway=leeway,
                 options={"require": ["exp", "sub", "typ"], "verify_aud": not access},
             )
         except jwt.ExpiredSignatureError:

@@ -69,7 +69,9 @@ class LocalModelStep(StepRequest):
 
 
 @router.post("/models/local-model-workflow")
-async def local_model_workflow(body: LocalModelStep, request: Request, user: Annotated[dict, Depends(dual_auth("model:manage"))]):
+async def local_model_workflow(
+    body: LocalModelStep, request: Request, user: Annotated[dict, Depends(dual_auth("model:manage"))]
+):
     state = request.app.state
     try:
         if body.name and await state.models.name_taken(body.name):
@@ -85,12 +87,21 @@ async def local_model_workflow(body: LocalModelStep, request: Request, user: Ann
             problem = required_missing(merged, ["provider_type", "name", "uri"])
             if problem:
                 raise problem
-            reply = await state.dapr.invoke("budmodel", "model-info/extract", json={
-                "model_name": merged["name"], "model_uri": merged["uri"], "provider_type": merged["provider_type"],
-                "hf_token": None, "notification_metadata": notification_metadata(user, workflow["id"]),
-                "source_topic": SOURCE_TOPIC,
-            })
-            await state.workflows.start_downstream(workflow["id"], body.step_number + 1, "model_extraction_events", reply)
+            reply = await state.dapr.invoke(
+                "budmodel",
+                "model-info/extract",
+                json={
+                    "model_name": merged["name"],
+                    "model_uri": merged["uri"],
+                    "provider_type": merged["provider_type"],
+                    "hf_token": None,
+                    "notification_metadata": notification_metadata(user, workflow["id"]),
+                    "source_topic": SOURCE_TOPIC,
+                },
+            )
+            await state.workflows.start_downstream(
+                workflow["id"], body.step_number + 1, "model_extraction_events", reply
+            )
             workflow = await state.workflows.get(workflow["id"])
     except ClientException as exc:
         return client_error(exc)
@@ -107,34 +118,54 @@ async def model_extracted(state: Any, workflow: dict, payload: dict) -> None:
     modality, endpoints = modality_and_endpoints(info["modality"])
     provider = await state.pool.fetchrow("SELECT id FROM provider WHERE type = 'huggingface'")
     model = await state.models.insert(
-        name=merged["name"], tags=merged.get("tags") or [], author=merged.get("author") or info.get("author"),
-        icon=merged.get("icon"), modality=modality, source=LOCAL_SOURCE, provider_type=merged["provider_type"],
-        uri=merged["uri"], local_path=result["local_path"], model_size=architecture.get("num_params"),
+        name=merged["name"],
+        tags=merged.get("tags") or [],
+        author=merged.get("author") or info.get("author"),
+        icon=merged.get("icon"),
+        modality=modality,
+        source=LOCAL_SOURCE,
+        provider_type=merged["provider_type"],
+        uri=merged["uri"],
+        local_path=result["local_path"],
+        model_size=architecture.get("num_params"),
         provider_id=provider["id"] if provider and merged["provider_type"] == "hugging_face" else None,
-        supported_endpoints=endpoints, description=info.get("description"), created_by=workflow["created_by"],
+        supported_endpoints=endpoints,
+        description=info.get("description"),
+        created_by=workflow["created_by"],
     )
     step = workflow["current_step"] + 1
-    await state.workflows.save_step(workflow["id"], step, {
-        "model_id": str(model["id"]), "tags": model["tags"], "description": model["description"]})
+    await state.workflows.save_step(
+        workflow["id"], step, {"model_id": str(model["id"]), "tags": model["tags"], "description": model["description"]}
+    )
     await state.workflows.update(workflow["id"], status="completed", current_step=step)
 
 
 async def start_simulation(state: Any, user: dict, workflow: dict, step_number: int, merged: dict, model: dict) -> None:
     """A deploy_config for a local model asks budsim for cluster recommendations at once."""
     config = merged["deploy_config"]
-    reply = await state.dapr.invoke("budsim", "simulator/run", json={
-        "pretrained_model_uri": model["local_path"] or model["uri"], "input_tokens": config["avg_context_length"],
-        "output_tokens": config["avg_sequence_length"], "concurrency": config["concurrent_requests"],
-        "hardware_mode": merged.get("hardware_mode") or "dedicated",
-        "notification_metadata": notification_metadata(user, workflow["id"]), "source_topic": SOURCE_TOPIC,
-    })
-    await state.workflows.save_step(workflow["id"], step_number + 1,
-                                    {"simulator_id": reply["workflow_id"], "bud_simulator_events": reply})
+    reply = await state.dapr.invoke(
+        "budsim",
+        "simulator/run",
+        json={
+            "pretrained_model_uri": model["local_path"] or model["uri"],
+            "input_tokens": config["avg_context_length"],
+            "output_tokens": config["avg_sequence_length"],
+            "concurrency": config["concurrent_requests"],
+            "hardware_mode": merged.get("hardware_mode") or "dedicated",
+            "notification_metadata": notification_metadata(user, workflow["id"]),
+            "source_topic": SOURCE_TOPIC,
+        },
+    )
+    await state.workflows.save_step(
+        workflow["id"], step_number + 1, {"simulator_id": reply["workflow_id"], "bud_simulator_events": reply}
+    )
     await state.workflows.update(workflow["id"], progress={**reply, "progress_type": "bud_simulator_events"})
 
 
 @router.get("/clusters/recommended/{workflow_id}")
-async def recommended_clusters(workflow_id: UUID, request: Request, _: Annotated[dict, Depends(require("cluster:view"))]):
+async def recommended_clusters(
+    workflow_id: UUID, request: Request, _: Annotated[dict, Depends(require("cluster:view"))]
+):
     """budsim's current ranking joined with the available clusters; ``success`` even while budsim still runs."""
     state = request.app.state
     if await state.workflows.get(workflow_id) is None:
@@ -144,34 +175,60 @@ async def recommended_clusters(workflow_id: UUID, request: Request, _: Annotated
         return error_response(400, "Unable to find required data from workflow steps")
     model = await state.models.get(UUID(merged["model_id"]))
     try:
-        ranking = await state.dapr.invoke("budsim", "simulator/recommendations", http_method="GET",
-                                          params={"workflow_id": merged["simulator_id"], "limit": 20})
+        ranking = await state.dapr.invoke(
+            "budsim",
+            "simulator/recommendations",
+            http_method="GET",
+            params={"workflow_id": merged["simulator_id"], "limit": 20},
+        )
     except ClientException:
         return error_response(500, "Failed to get recommended clusters")
     clusters = []
     for item in ranking.get("items") or []:
         cluster = await state.clusters.by_budcluster_id(UUID(item["cluster_id"]))
         if cluster and cluster["status"] == "available":
-            clusters.append(recommended_cluster(cluster, item, merged["deploy_config"], local=model is None
-                                                or model["provider_type"] != "cloud_model"))
-    return success("cluster.recommended_clusters", "Successfully retrieved recommended clusters",
-                   clusters=clusters, status="success", workflow_id=workflow_id)
+            clusters.append(
+                recommended_cluster(
+                    cluster,
+                    item,
+                    merged["deploy_config"],
+                    local=model is None or model["provider_type"] != "cloud_model",
+                )
+            )
+    return success(
+        "cluster.recommended_clusters",
+        "Successfully retrieved recommended clusters",
+        clusters=clusters,
+        status="success",
+        workflow_id=workflow_id,
+    )
 
 
-async def start_local_deployment(state: Any, user: dict, workflow: dict, trigger_step: int, merged: dict, model: dict) -> dict:
+async def start_local_deployment(
+    state: Any, user: dict, workflow: dict, trigger_step: int, merged: dict, model: dict
+) -> dict:
     cluster = await state.clusters.by_budcluster_id(UUID(merged["cluster_id"]))
     if cluster is None:
         raise ClientException("Cluster not found", 404)
     if cluster["status"] != "available":
         raise ClientException("Cluster is not available")
     config = merged["deploy_config"]
-    reply = await state.dapr.invoke("budcluster", "deployment", json={
-        "cluster_id": merged["cluster_id"], "simulator_id": merged["simulator_id"],
-        "endpoint_name": merged["endpoint_name"], "model": model["local_path"] or model["uri"],
-        "concurrency": config["concurrent_requests"], "input_tokens": config["avg_context_length"],
-        "output_tokens": config["avg_sequence_length"], "provider": model["provider_type"],
-        "notification_metadata": notification_metadata(user, workflow["id"]), "source_topic": SOURCE_TOPIC,
-    })
+    reply = await state.dapr.invoke(
+        "budcluster",
+        "deployment",
+        json={
+            "cluster_id": merged["cluster_id"],
+            "simulator_id": merged["simulator_id"],
+            "endpoint_name": merged["endpoint_name"],
+            "model": model["local_path"] or model["uri"],
+            "concurrency": config["concurrent_requests"],
+            "input_tokens": config["avg_context_length"],
+            "output_tokens": config["avg_sequence_length"],
+            "provider": model["provider_type"],
+            "notification_metadata": notification_metadata(user, workflow["id"]),
+            "source_topic": SOURCE_TOPIC,
+        },
+    )
     await state.workflows.start_downstream(workflow["id"], trigger_step + 1, "budserve_cluster_events", reply)
     return await state.workflows.get(workflow["id"])
 
@@ -193,22 +250,38 @@ async def model_deployed(state: Any, workflow: dict, payload: dict) -> None:
     supported = sorted(set(enabled) | set(model["supported_endpoints"]))
     config = {**merged["deploy_config"], "nodes": result.get("deploy_config") or []}
     endpoint = await state.endpoints.insert(
-        project_id=UUID(merged["project_id"]), model_id=model["id"], cluster_id=cluster["id"] if cluster else None,
-        bud_cluster_id=UUID(merged["cluster_id"]), name=merged["endpoint_name"], url=url, namespace=namespace,
-        status="running", credential_id=result.get("credential_id"), deployment_config=config,
-        supported_endpoints=supported, created_by=workflow["created_by"],
+        project_id=UUID(merged["project_id"]),
+        model_id=model["id"],
+        cluster_id=cluster["id"] if cluster else None,
+        bud_cluster_id=UUID(merged["cluster_id"]),
+        name=merged["endpoint_name"],
+        url=url,
+        namespace=namespace,
+        status="running",
+        credential_id=result.get("credential_id"),
+        deployment_config=config,
+        supported_endpoints=supported,
+        created_by=workflow["created_by"],
     )
-    await state.gateway_redis.set(f"model_table:{endpoint['id']}", gateway_route(endpoint, "vllm", url + "/v1", supported))
+    await state.gateway_redis.set(
+        f"model_table:{endpoint['id']}", gateway_route(endpoint, "vllm", url + "/v1", supported)
+    )
     step = workflow["current_step"] + 1
     await state.workflows.save_step(workflow["id"], step, {"endpoint_details": result})
     await state.workflows.update(workflow["id"], status="completed", current_step=step)
 
 
 async def start_endpoint_deletion(state: Any, user: dict, endpoint: dict, workflow: dict) -> None:
-    reply = await state.dapr.invoke("budcluster", "deployment/delete", json={
-        "cluster_id": str(endpoint["bud_cluster_id"]), "namespace": endpoint["namespace"],
-        "notification_metadata": notification_metadata(user, workflow["id"]), "source_topic": [SOURCE_TOPIC],
-    })
+    reply = await state.dapr.invoke(
+        "budcluster",
+        "deployment/delete",
+        json={
+            "cluster_id": str(endpoint["bud_cluster_id"]),
+            "namespace": endpoint["namespace"],
+            "notification_metadata": notification_metadata(user, workflow["id"]),
+            "source_topic": [SOURCE_TOPIC],
+        },
+    )
     await state.workflows.start_downstream(workflow["id"], 2, "delete_endpoint_events", reply)
     endpoint_id = endpoint["id"]
     await state.endpoints.set_status(endpoint_id, "deleting")
@@ -223,5 +296,3 @@ async def deployment_deleted(state: Any, workflow: dict, payload: dict) -> None:
     if not await state.faults.is_on("delete_leaves_row"):
         await state.endpoints.set_status(UUID(merged["endpoint_id"]), "deleted")
     await state.workflows.update(workflow["id"], status="completed")
-
-

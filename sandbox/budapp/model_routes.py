@@ -58,7 +58,7 @@ class CloudModelStep(StepRequest):
     add_model_modality: list[AddModelModality] | None = None
 
     @model_validator(mode="after")
-    def _names_the_workflow_and_some_data(self) -> "CloudModelStep":
+    def _names_the_workflow_and_some_data(self) -> CloudModelStep:
         """budapp's rules, checked before any step logic (a 422 value_error at ``body``)."""
         if self.workflow_id is None and self.workflow_total_steps is None:
             raise ValueError("workflow_total_steps is required when workflow_id is not provided")
@@ -72,19 +72,34 @@ class CloudModelStep(StepRequest):
 
 @router.get("/providers")
 async def list_providers(
-    request: Request, _: dict = Depends(require("model:view")), page: int = Query(1, ge=1),
-    limit: int = Query(10, ge=0), name: str | None = None,
+    request: Request,
+    _: dict = Depends(require("model:view")),
+    page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0),
+    name: str | None = None,
 ):
     rows, total = await request.app.state.catalog.providers(name, (page - 1) * limit, limit)
-    return paginated("providers.list", "Successfully list all providers", "providers",
-                     [provider_info(p) for p in rows], page, limit, total)
+    return paginated(
+        "providers.list",
+        "Successfully list all providers",
+        "providers",
+        [provider_info(p) for p in rows],
+        page,
+        limit,
+        total,
+    )
 
 
 @router.get("/")
 async def list_models(
-    request: Request, _: dict = Depends(require("model:view")), page: int = Query(1, ge=1),
-    limit: int = Query(10, ge=0), table_source: str = "cloud_model", name: str | None = None,
-    source: str | None = None, provider_type: ProviderType | None = None,
+    request: Request,
+    _: dict = Depends(require("model:view")),
+    page: int = Query(1, ge=1),
+    limit: int = Query(10, ge=0),
+    table_source: str = "cloud_model",
+    name: str | None = None,
+    source: str | None = None,
+    provider_type: ProviderType | None = None,
 ):
     state = request.app.state
     offset = (page - 1) * limit
@@ -97,8 +112,10 @@ async def list_models(
             items.append({"model": model_info(model, provider), "endpoints_count": 0})
     else:
         rows, total = await state.catalog.cloud_models(filters, offset, limit)
-        items = [{"model": cloud_model_listed(m, await state.catalog.provider(m["provider_id"])),
-                  "endpoints_count": None} for m in rows]
+        items = [
+            {"model": cloud_model_listed(m, await state.catalog.provider(m["provider_id"])), "endpoints_count": None}
+            for m in rows
+        ]
     return paginated("models.list", "Models listed successfully", "models", items, page, limit, total)
 
 
@@ -178,17 +195,28 @@ async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_s
         raise ClientException("Model name already exists")
     await refuse_duplicate(state, uri, merged["source"])
     model = await state.models.insert(
-        name=merged["name"], tags=merged["tags"], modality=cloud["modality"] if cloud else merged.get("modality") or [],
-        source=merged["source"], provider_type="cloud_model", uri=uri, provider_id=provider["id"],
-        cloud_model_id=cloud and cloud["id"], supported_endpoints=(cloud and cloud["supported_endpoints"]) or [],
-        description=cloud and cloud["description"], created_by=user["id"],
+        name=merged["name"],
+        tags=merged["tags"],
+        modality=cloud["modality"] if cloud else merged.get("modality") or [],
+        source=merged["source"],
+        provider_type="cloud_model",
+        uri=uri,
+        provider_id=provider["id"],
+        cloud_model_id=cloud and cloud["id"],
+        supported_endpoints=(cloud and cloud["supported_endpoints"]) or [],
+        description=cloud and cloud["description"],
+        created_by=user["id"],
     )
     if cloud:
         await state.catalog.set_cloud_model_present(cloud["id"], True)
-    await state.workflows.save_step(workflow["id"], result_step, {
-        "workflow_execution_status": {"status": "success", "message": "Model successfully added to the repository"},
-        "model_id": str(model["id"]),
-    })
+    await state.workflows.save_step(
+        workflow["id"],
+        result_step,
+        {
+            "workflow_execution_status": {"status": "success", "message": "Model successfully added to the repository"},
+            "model_id": str(model["id"]),
+        },
+    )
     await state.workflows.save_step(workflow["id"], result_step + 1, {"leaderboard": None})
     return await state.workflows.update(workflow["id"], status="completed", current_step=result_step + 1)
 
@@ -201,10 +229,21 @@ async def get_model(model_id: UUID, request: Request, _: dict = Depends(dual_aut
         return error_response(404, "Model not found")
     provider = await state.catalog.provider(model["provider_id"]) if model["provider_id"] else None
     return success(
-        "model.get", "model retrieved successfully", model=model_detail(model, provider), scan_result=None,
-        eval_result=None, model_tree={"adapters_count": 0, "finetunes_count": 0, "merges_count": 0,
-                                      "quantizations_count": 0, "base_model": None},
-        endpoints_count=0, endpoint_id=None, endpoint_name=None,
+        "model.get",
+        "model retrieved successfully",
+        model=model_detail(model, provider),
+        scan_result=None,
+        eval_result=None,
+        model_tree={
+            "adapters_count": 0,
+            "finetunes_count": 0,
+            "merges_count": 0,
+            "quantizations_count": 0,
+            "base_model": None,
+        },
+        endpoints_count=0,
+        endpoint_id=None,
+        endpoint_name=None,
     )
 
 

@@ -22,7 +22,9 @@ class Catalog:
         condition, args = ("WHERE name ILIKE $1", [f"%{name}%"]) if name else ("", [])
         total = await self.pool.fetchval(f"SELECT count(*) FROM provider {condition}", *args)
         limit_sql = f"LIMIT {int(limit)}" if limit else ""
-        rows = await self.pool.fetch(f"SELECT * FROM provider {condition} ORDER BY name OFFSET {offset} {limit_sql}", *args)
+        rows = await self.pool.fetch(
+            f"SELECT * FROM provider {condition} ORDER BY name OFFSET {offset} {limit_sql}", *args
+        )
         return [dict(r) for r in rows], total
 
     async def cloud_model(self, cloud_model_id: UUID) -> dict | None:
@@ -32,7 +34,9 @@ class Catalog:
         return await _search(self.pool, "cloud_model", filters, offset, limit, "name")
 
     async def set_cloud_model_present(self, cloud_model_id: UUID, present: bool) -> None:
-        await self.pool.execute("UPDATE cloud_model SET is_present_in_model = $2 WHERE id = $1", cloud_model_id, present)
+        await self.pool.execute(
+            "UPDATE cloud_model SET is_present_in_model = $2 WHERE id = $1", cloud_model_id, present
+        )
 
 
 class Models:
@@ -48,7 +52,9 @@ class Models:
 
     async def uri_taken(self, uri: str, source: str) -> bool:
         return bool(
-            await self.pool.fetchval("SELECT 1 FROM model WHERE uri = $1 AND source = $2 AND status = 'active'", uri, source)
+            await self.pool.fetchval(
+                "SELECT 1 FROM model WHERE uri = $1 AND source = $2 AND status = 'active'", uri, source
+            )
         )
 
     async def insert(self, **fields: Any) -> dict:
@@ -85,10 +91,17 @@ def provider_info(provider: dict | None) -> dict | None:
 
 def cloud_model_info(model: dict) -> dict:
     return {
-        "id": model["id"], "name": model["name"], "description": model["description"],
-        "modality": serialized_modality(model["modality"]), "source": model["source"],
-        "provider_type": model["provider_type"], "uri": model["uri"], "model_size": None,
-        "tags": model["tags"], "tasks": model["tasks"], "is_present_in_model": model["is_present_in_model"],
+        "id": model["id"],
+        "name": model["name"],
+        "description": model["description"],
+        "modality": serialized_modality(model["modality"]),
+        "source": model["source"],
+        "provider_type": model["provider_type"],
+        "uri": model["uri"],
+        "model_size": None,
+        "tags": model["tags"],
+        "tasks": model["tasks"],
+        "is_present_in_model": model["is_present_in_model"],
         "supported_endpoints": serialized_endpoints(model["supported_endpoints"]),
     }
 
@@ -96,43 +109,85 @@ def cloud_model_info(model: dict) -> dict:
 def cloud_model_listed(model: dict, provider: dict | None) -> dict:
     """A catalogue row as GET /models/ lists it: budapp validates the row into a ModelResponse."""
     return {
-        "id": model["id"], "name": model["name"], "author": None,
-        "modality": serialized_modality(model["modality"]), "source": model["source"], "uri": model["uri"],
-        "local_path": None, "created_user": None, "model_size": None, "tasks": model["tasks"], "tags": model["tags"],
-        "icon": None, "description": model["description"], "provider_type": model["provider_type"],
-        "created_at": model["created_at"], "modified_at": model["modified_at"], "provider": provider_info(provider),
-        "is_present_in_model": model["is_present_in_model"], "model_cluster_recommended": None,
+        "id": model["id"],
+        "name": model["name"],
+        "author": None,
+        "modality": serialized_modality(model["modality"]),
+        "source": model["source"],
+        "uri": model["uri"],
+        "local_path": None,
+        "created_user": None,
+        "model_size": None,
+        "tasks": model["tasks"],
+        "tags": model["tags"],
+        "icon": None,
+        "description": model["description"],
+        "provider_type": model["provider_type"],
+        "created_at": model["created_at"],
+        "modified_at": model["modified_at"],
+        "provider": provider_info(provider),
+        "is_present_in_model": model["is_present_in_model"],
+        "model_cluster_recommended": None,
         "supported_endpoints": serialized_endpoints(model["supported_endpoints"]),
-        "architecture_text_config": None, "architecture_audio_config": None,
+        "architecture_text_config": None,
+        "architecture_audio_config": None,
     }
 
 
 def model_info(model: dict, provider: dict | None) -> dict:
     """ModelResponse."""
     return {
-        "id": model["id"], "name": model["name"], "author": model["author"],
+        "id": model["id"],
+        "name": model["name"],
+        "author": model["author"],
         "modality": serialized_modality(model["modality"]),
-        "source": model["source"], "uri": model["uri"], "local_path": model["local_path"], "created_user": None,
-        "model_size": model["model_size"], "tasks": model["tasks"], "tags": model["tags"], "icon": model["icon"],
-        "description": model["description"], "provider_type": model["provider_type"], "created_at": model["created_at"],
-        "modified_at": model["modified_at"], "provider": provider_info(provider), "is_present_in_model": None,
+        "source": model["source"],
+        "uri": model["uri"],
+        "local_path": model["local_path"],
+        "created_user": None,
+        "model_size": model["model_size"],
+        "tasks": model["tasks"],
+        "tags": model["tags"],
+        "icon": model["icon"],
+        "description": model["description"],
+        "provider_type": model["provider_type"],
+        "created_at": model["created_at"],
+        "modified_at": model["modified_at"],
+        "provider": provider_info(provider),
+        "is_present_in_model": None,
         "model_cluster_recommended": None,
         "supported_endpoints": serialized_endpoints(model["supported_endpoints"]),
-        "architecture_text_config": None, "architecture_audio_config": None,
+        "architecture_text_config": None,
+        "architecture_audio_config": None,
     }
 
 
 def workflow_model(model: dict, provider: dict | None) -> dict:
     """The model a workflow record shows (budapp's Model schema: no local path, no status)."""
     return {
-        "id": model["id"], "name": model["name"], "description": model["description"], "tags": model["tags"],
-        "tasks": model["tasks"], "github_url": None, "huggingface_url": None, "website_url": None,
-        "icon": model["icon"], "modality": serialized_modality(model["modality"]), "source": model["source"],
-        "provider_type": model["provider_type"], "uri": model["uri"], "model_size": model["model_size"],
-        "created_by": model["created_by"], "author": model["author"], "created_at": model["created_at"],
-        "modified_at": model["modified_at"], "provider": provider_info(provider),
+        "id": model["id"],
+        "name": model["name"],
+        "description": model["description"],
+        "tags": model["tags"],
+        "tasks": model["tasks"],
+        "github_url": None,
+        "huggingface_url": None,
+        "website_url": None,
+        "icon": model["icon"],
+        "modality": serialized_modality(model["modality"]),
+        "source": model["source"],
+        "provider_type": model["provider_type"],
+        "uri": model["uri"],
+        "model_size": model["model_size"],
+        "created_by": model["created_by"],
+        "author": model["author"],
+        "created_at": model["created_at"],
+        "modified_at": model["modified_at"],
+        "provider": provider_info(provider),
         "supported_endpoints": serialized_endpoints(model["supported_endpoints"]),
-        "architecture_text_config": None, "architecture_vision_config": None, "architecture_audio_config": None,
+        "architecture_text_config": None,
+        "architecture_vision_config": None,
+        "architecture_audio_config": None,
     }
 
 
@@ -141,17 +196,47 @@ def model_detail(model: dict, provider: dict | None) -> dict:
     detail = {
         key: None
         for key in (
-            "github_url", "huggingface_url", "website_url", "scan_verified", "strengths", "limitations", "languages",
-            "use_cases", "minimum_requirements", "examples", "base_model", "model_type", "family",
-            "model_weights_size", "kv_cache_size", "architecture_text_config", "architecture_vision_config",
-            "architecture_audio_config", "paper_published", "model_licenses", "pricing",
+            "github_url",
+            "huggingface_url",
+            "website_url",
+            "scan_verified",
+            "strengths",
+            "limitations",
+            "languages",
+            "use_cases",
+            "minimum_requirements",
+            "examples",
+            "base_model",
+            "model_type",
+            "family",
+            "model_weights_size",
+            "kv_cache_size",
+            "architecture_text_config",
+            "architecture_vision_config",
+            "architecture_audio_config",
+            "paper_published",
+            "model_licenses",
+            "pricing",
         )
     }
     detail.update(
-        id=model["id"], name=model["name"], description=model["description"], tags=model["tags"], tasks=model["tasks"],
-        author=model["author"], model_size=model["model_size"], icon=model["icon"], bud_verified=False,
-        eval_verified=False, modality=serialized_modality(model["modality"]), source=model["source"], provider_type=model["provider_type"],
-        uri=model["uri"], local_path=model["local_path"], provider=provider_info(provider),
-        supported_endpoints=serialized_endpoints(model["supported_endpoints"]), created_at=model["created_at"],
+        id=model["id"],
+        name=model["name"],
+        description=model["description"],
+        tags=model["tags"],
+        tasks=model["tasks"],
+        author=model["author"],
+        model_size=model["model_size"],
+        icon=model["icon"],
+        bud_verified=False,
+        eval_verified=False,
+        modality=serialized_modality(model["modality"]),
+        source=model["source"],
+        provider_type=model["provider_type"],
+        uri=model["uri"],
+        local_path=model["local_path"],
+        provider=provider_info(provider),
+        supported_endpoints=serialized_endpoints(model["supported_endpoints"]),
+        created_at=model["created_at"],
     )
     return detail

@@ -32,9 +32,13 @@ async def routes_of(state: Any, user: dict) -> dict[str, Any]:
     rows = await state.pool.fetch(
         "SELECT e.id, e.name, e.model_id, e.project_id FROM endpoint e "
         "JOIN project_user_association a ON a.project_id = e.project_id "
-        "WHERE a.user_id = $1 AND e.status = 'running'", user["id"])
-    return {r["name"]: {"endpoint_id": str(r["id"]), "model_id": str(r["model_id"]), "project_id": str(r["project_id"])}
-            for r in rows}
+        "WHERE a.user_id = $1 AND e.status = 'running'",
+        user["id"],
+    )
+    return {
+        r["name"]: {"endpoint_id": str(r["id"]), "model_id": str(r["model_id"]), "project_id": str(r["project_id"])}
+        for r in rows
+    }
 
 
 @router.post("/initialize-with-token")
@@ -50,10 +54,17 @@ async def initialize_with_token(body: InitializeWithToken, request: Request):
     if user is None:  # budapp would provision a user Keycloak knows; the sandbox's Keycloak knows only budapp's
         return error_response(404, "User not found in identity provider")
     ttl = max(1, int(claims["exp"]) - int(time.time()))  # the key lives exactly as long as the token
-    record = {**await routes_of(state, user),
-              "__metadata__": {"api_key_id": None, "user_id": str(user["id"]), "api_key_project_id": None}}
+    record = {
+        **await routes_of(state, user),
+        "__metadata__": {"api_key_id": None, "user_id": str(user["id"]), "api_key_project_id": None},
+    }
     await state.gateway_redis.set(api_key_cache_key(body.access_token), json.dumps(record), ex=ttl)
-    return jsonable_encoder({
-        "user_id": user["id"], "initialization_status": "success", "ttl": ttl,
-        "message": "Playground session initialized successfully with access token (cross-app SSO)", "expires_in": ttl,
-    })
+    return jsonable_encoder(
+        {
+            "user_id": user["id"],
+            "initialization_status": "success",
+            "ttl": ttl,
+            "message": "Playground session initialized successfully with access token (cross-app SSO)",
+            "expires_in": ttl,
+        }
+    )

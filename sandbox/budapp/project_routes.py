@@ -37,7 +37,9 @@ async def _readable_project(request: Request, project_id: UUID, user: dict[str, 
 
 
 @router.post("/")
-async def create_project(body: ProjectCreate, request: Request, user: dict[str, Any] = Depends(require("project:manage"))):
+async def create_project(
+    body: ProjectCreate, request: Request, user: dict[str, Any] = Depends(require("project:manage"))
+):
     state = request.app.state
     if user["user_type"] == "client":
         project_type = "client_app"
@@ -51,8 +53,15 @@ async def create_project(body: ProjectCreate, request: Request, user: dict[str, 
         return error_response(500, "Failed to create project")
     async with state.pool.acquire() as connection, connection.transaction():
         project = await state.projects.insert(
-            connection, user["id"], name=body.name, description=body.description, tags=_tags(body.tags) or [],
-            icon=body.icon, project_type=project_type, benchmark=body.benchmark, created_by=user["id"],
+            connection,
+            user["id"],
+            name=body.name,
+            description=body.description,
+            tags=_tags(body.tags) or [],
+            icon=body.icon,
+            project_type=project_type,
+            benchmark=body.benchmark,
+            created_by=user["id"],
         )
     return success("project.create", "Project created successfully", project=project_info(project))
 
@@ -74,12 +83,21 @@ async def list_projects(
         wanted = project_type.value if project_type else "admin_app"
     sees_all = wanted == "admin_app" and "project:manage" in permissions_of(user)
     projects, total = await state.projects.listing(
-        member_id=None if sees_all else user["id"], project_type=wanted, name=name, partial=search,
-        offset=(page - 1) * limit, limit=limit,
+        member_id=None if sees_all else user["id"],
+        project_type=wanted,
+        name=name,
+        partial=search,
+        offset=(page - 1) * limit,
+        limit=limit,
     )
     items = [
-        {"project": project_info(p), "users_count": await state.projects.users_count(p["id"]),
-         "endpoints_count": 0, "credentials_count": 0, "profile_colors": []}
+        {
+            "project": project_info(p),
+            "users_count": await state.projects.users_count(p["id"]),
+            "endpoints_count": 0,
+            "credentials_count": 0,
+            "profile_colors": [],
+        }
         for p in projects
     ]
     return paginated("project.list", "Projects listed successfully", "projects", items, page, limit, total)
@@ -93,10 +111,12 @@ async def get_project(project_id: UUID, request: Request, user: dict[str, Any] =
     info = project_info(project)
     client_app = project["project_type"] == "client_app"  # only client projects carry their credentials
     return success(
-        "project.retrieve", "Project retrieved successfully",
+        "project.retrieve",
+        "Project retrieved successfully",
         project={k: info[k] for k in ("id", "name", "description", "tags", "icon", "project_type")},
         endpoints_count=await request.app.state.endpoints.active_count("project_id", project["id"]),
-        credentials_count=0 if client_app else None, credentials=[] if client_app else None,
+        credentials_count=0 if client_app else None,
+        credentials=[] if client_app else None,
     )
 
 
@@ -123,7 +143,9 @@ async def edit_project(
 
 @router.delete("/{project_id}")
 async def delete_project(
-    project_id: UUID, request: Request, user: dict[str, Any] = Depends(require("project:manage")),
+    project_id: UUID,
+    request: Request,
+    user: dict[str, Any] = Depends(require("project:manage")),
     remove_credential: bool = True,
 ):
     # as for PATCH, no membership check (known defect BUD-001)
@@ -138,7 +160,10 @@ async def delete_project(
 
 @router.post("/{project_id}/add-users")
 async def add_users_to_project(
-    project_id: UUID, body: ProjectUserAddList, request: Request, user: dict[str, Any] = Depends(require("project:manage"))
+    project_id: UUID,
+    body: ProjectUserAddList,
+    request: Request,
+    user: dict[str, Any] = Depends(require("project:manage")),
 ):
     """Existing users join the project (budapp also invites unknown emails as new users; the sandbox mails nobody)."""
     state = request.app.state

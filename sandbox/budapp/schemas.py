@@ -52,7 +52,9 @@ class PermissionItem(BaseModel):
 
 
 # a manage permission brings its view permission along
-VIEW_OF_MANAGE = {f"{kind}:manage": f"{kind}:view" for kind in ("model", "project", "cluster", "user", "endpoint", "benchmark")}
+VIEW_OF_MANAGE = {
+    f"{kind}:manage": f"{kind}:view" for kind in ("model", "project", "cluster", "user", "endpoint", "benchmark")
+}
 
 
 def granted_permissions(items: list[PermissionItem] | None) -> list[str]:
@@ -184,7 +186,7 @@ class ProjectUserAdd(BaseModel):
         return sorted(set(value) | {"endpoint:view"}) if "endpoint:manage" in value else value
 
     @model_validator(mode="after")
-    def _one_identity(self) -> "ProjectUserAdd":
+    def _one_identity(self) -> ProjectUserAdd:
         if self.user_id is not None and self.email is not None:
             raise ValueError("Either user_id or email must be provided, but not both")
         if self.user_id is None and self.email is None:
@@ -199,17 +201,28 @@ class ProjectUserAddList(BaseModel):
 def user_info(user: dict[str, Any]) -> dict[str, Any]:
     """UserInfo as budapp serialises it."""
     return {
-        "id": str(user["id"]), "name": user["name"], "email": user["email"], "color": user["color"],
-        "role": user["role"], "status": user["status"], "company": user["company"], "purpose": user["purpose"],
+        "id": str(user["id"]),
+        "name": user["name"],
+        "email": user["email"],
+        "color": user["color"],
+        "role": user["role"],
+        "status": user["status"],
+        "company": user["company"],
+        "purpose": user["purpose"],
         "user_type": user["user_type"],
     }
 
 
 def project_info(project: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": str(project["id"]), "name": project["name"], "description": project["description"],
-        "tags": project["tags"], "icon": project["icon"], "project_type": project["project_type"],
-        "created_by": str(project["created_by"]), "created_at": project["created_at"].isoformat(),
+        "id": str(project["id"]),
+        "name": project["name"],
+        "description": project["description"],
+        "tags": project["tags"],
+        "icon": project["icon"],
+        "project_type": project["project_type"],
+        "created_by": str(project["created_by"]),
+        "created_at": project["created_at"].isoformat(),
         "modified_at": project["modified_at"].isoformat(),
     }
 
@@ -235,14 +248,19 @@ ENDPOINT_LABELS = {  # every endpoint budapp knows, in its enum's order: capabil
 
 
 def serialized_modality(modalities: list[str] | None) -> dict[str, dict[str, Any]]:
-    """``["text_input", ...]`` as ``{"text": {"input": true, "output": .., "label": "Text"}, "image": .., "audio": ..}``."""
+    """``["text_input", ...]`` as
+    ``{"text": {"input": true, "output": .., "label": "Text"}, "image": .., "audio": ..}``."""
     chosen = set(modalities or [])
-    return {kind: {"input": f"{kind}_input" in chosen, "output": f"{kind}_output" in chosen, "label": label}
-            for kind, label in MODALITY_LABELS.items()}
+    return {
+        kind: {"input": f"{kind}_input" in chosen, "output": f"{kind}_output" in chosen, "label": label}
+        for kind, label in MODALITY_LABELS.items()
+    }
 
 
 def serialized_endpoints(endpoints: list[str] | None) -> dict[str, dict[str, Any]]:
     """Every known endpoint, ``{"chat": {"path": "v1/chat/completions", "enabled": true, "label": ..}, ...}``."""
     chosen = set(endpoints or [])
-    return {key: {"path": path.lstrip("/"), "enabled": path in chosen, "label": label}
-            for key, (path, label) in ENDPOINT_LABELS.items()}
+    return {
+        key: {"path": path.lstrip("/"), "enabled": path in chosen, "label": label}
+        for key, (path, label) in ENDPOINT_LABELS.items()
+    }

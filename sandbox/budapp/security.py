@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request
@@ -22,9 +23,20 @@ ADMIN_PERMISSIONS = frozenset(
 )
 ALL_PERMISSIONS = frozenset(
     {
-        "model:view", "model:manage", "model:benchmark", "project:view", "project:manage", "endpoint:view",
-        "endpoint:manage", "cluster:view", "cluster:manage", "user:view", "user:manage", "benchmark:view",
-        "benchmark:manage", "client:access",
+        "model:view",
+        "model:manage",
+        "model:benchmark",
+        "project:view",
+        "project:manage",
+        "endpoint:view",
+        "endpoint:manage",
+        "cluster:view",
+        "cluster:manage",
+        "user:view",
+        "user:manage",
+        "benchmark:view",
+        "benchmark:manage",
+        "client:access",
     }
 )
 

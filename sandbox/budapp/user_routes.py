@@ -26,7 +26,8 @@ async def me(request: Request, user: dict[str, Any] = Depends(current_user)):
 async def my_permissions(user: dict[str, Any] = Depends(current_active_user)):
     granted = permissions_of(user)
     return success(
-        "user.permissions", "Successfully get user permissions",
+        "user.permissions",
+        "Successfully get user permissions",
         permissions=[{"name": name, "has_permission": True} for name in sorted(granted)],
     )
 
@@ -43,9 +44,17 @@ async def list_users(
     status: str | None = None,
     user_type: UserType | None = None,
 ):
-    filters = {"name": name, "email": email, "role": role and role.value, "status": status, "user_type": user_type and user_type.value}
+    filters = {
+        "name": name,
+        "email": email,
+        "role": role and role.value,
+        "status": status,
+        "user_type": user_type and user_type.value,
+    }
     users, total = await request.app.state.users.search(filters, (page - 1) * limit, limit)
-    return paginated("users.list", "Successfully list users", "users", [user_info(u) for u in users], page, limit, total)
+    return paginated(
+        "users.list", "Successfully list users", "users", [user_info(u) for u in users], page, limit, total
+    )
 
 
 @router.get("/{user_id}")
@@ -65,9 +74,20 @@ async def create_user(body: UserCreate, request: Request, _: dict[str, Any] = De
     async with state.pool.acquire() as connection, connection.transaction():
         auth_id = await state.keycloak.create_user(connection, body.email, body.password)
         user = await state.users.insert(
-            connection, auth_id=auth_id, name=body.name, email=body.email, role=body.role.value, status="invited",
-            is_superuser=False, is_reset_password=True, color=random_color(), first_login=True, company=body.company,
-            purpose=body.purpose, user_type=body.user_type.value, granted_permissions=granted_permissions(body.permissions),
+            connection,
+            auth_id=auth_id,
+            name=body.name,
+            email=body.email,
+            role=body.role.value,
+            status="invited",
+            is_superuser=False,
+            is_reset_password=True,
+            color=random_color(),
+            first_login=True,
+            company=body.company,
+            purpose=body.purpose,
+            user_type=body.user_type.value,
+            granted_permissions=granted_permissions(body.permissions),
             realm_role=body.role.value,
         )
         if body.user_type.value == "client":

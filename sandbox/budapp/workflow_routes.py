@@ -61,8 +61,23 @@ async def list_workflows(
 ):
     rows, total = await request.app.state.workflows.in_progress_of(user["id"], workflow_type, (page - 1) * limit, limit)
     items = [
-        {k: w[k] for k in ("id", "title", "icon", "tag", "progress", "workflow_type", "total_steps", "status",
-                           "current_step", "reason", "created_at", "modified_at")}
+        {
+            k: w[k]
+            for k in (
+                "id",
+                "title",
+                "icon",
+                "tag",
+                "progress",
+                "workflow_type",
+                "total_steps",
+                "status",
+                "current_step",
+                "reason",
+                "created_at",
+                "modified_at",
+            )
+        }
         for w in rows
     ]
     return paginated("workflow.list", "Successfully list all workflows", "workflows", items, page, limit, total)
@@ -86,8 +101,13 @@ async def mark_completed(workflow_id: UUID, request: Request, user: dict[str, An
         return error_response(400, "Workflow is failed")
     workflow = await workflows.update(workflow_id, status="completed")
     return success(
-        "workflow.get", "Workflow marked as completed", id=workflow["id"], total_steps=workflow["total_steps"],
-        status=workflow["status"], current_step=workflow["current_step"], reason=workflow["reason"],
+        "workflow.get",
+        "Workflow marked as completed",
+        id=workflow["id"],
+        total_steps=workflow["total_steps"],
+        status=workflow["status"],
+        current_step=workflow["current_step"],
+        reason=workflow["reason"],
     )
 
 

@@ -16,10 +16,13 @@ STEP_CONTROL_FIELDS = {"workflow_id", "workflow_total_steps", "step_number", "tr
 # A step number sent again: model deployment merges the new fields into the step's data, budapp's other
 # workflows replace the step's data with the new call's.
 MERGING_WORKFLOW_TYPES = {"model_deployment"}
-MERGE_STEP_DATA = ("ON CONFLICT (workflow_id, step_number) DO UPDATE SET data = workflow_step.data || EXCLUDED.data, "
-                   "modified_at = now() AT TIME ZONE 'utc'")
-REPLACE_STEP_DATA = ("ON CONFLICT (workflow_id, step_number) DO UPDATE SET data = EXCLUDED.data, "
-                     "modified_at = now() AT TIME ZONE 'utc'")
+MERGE_STEP_DATA = (
+    "ON CONFLICT (workflow_id, step_number) DO UPDATE SET data = workflow_step.data || EXCLUDED.data, "
+    "modified_at = now() AT TIME ZONE 'utc'"
+)
+REPLACE_STEP_DATA = (
+    "ON CONFLICT (workflow_id, step_number) DO UPDATE SET data = EXCLUDED.data, modified_at = now() AT TIME ZONE 'utc'"
+)
 
 
 class StepRequest(BaseModel):
@@ -31,7 +34,9 @@ class StepRequest(BaseModel):
     trigger_workflow: bool = False
 
     def step_data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.model_dump(mode="json", exclude_none=True).items() if k not in STEP_CONTROL_FIELDS}
+        return {
+            k: v for k, v in self.model_dump(mode="json", exclude_none=True).items() if k not in STEP_CONTROL_FIELDS
+        }
 
 
 class Workflows:
@@ -41,8 +46,13 @@ class Workflows:
     async def create(self, created_by: UUID, workflow_type: str, total_steps: int, title: str | None = None) -> dict:
         return row(
             await self.pool.fetchrow(
-                "INSERT INTO workflow (id, created_by, workflow_type, total_steps, title) VALUES ($1,$2,$3,$4,$5) RETURNING *",
-                uuid4(), created_by, workflow_type, total_steps, title,
+                "INSERT INTO workflow (id, created_by, workflow_type, total_steps, title) "
+                "VALUES ($1,$2,$3,$4,$5) RETURNING *",
+                uuid4(),
+                created_by,
+                workflow_type,
+                total_steps,
+                title,
             )
         )
 
@@ -60,12 +70,16 @@ class Workflows:
         await self.pool.execute(
             "INSERT INTO workflow_step (id, workflow_id, step_number, data) VALUES ($1,$2,$3,$4) "
             + (MERGE_STEP_DATA if merge else REPLACE_STEP_DATA),
-            uuid4(), workflow_id, step_number, data,
+            uuid4(),
+            workflow_id,
+            step_number,
+            data,
         )
         await self.pool.execute(
             "UPDATE workflow SET current_step = GREATEST(current_step, $2), modified_at = now() AT TIME ZONE 'utc' "
             "WHERE id = $1",
-            workflow_id, step_number,
+            workflow_id,
+            step_number,
         )
 
     async def record_event(self, workflow_id: UUID, block_name: str, change) -> dict | None:
@@ -77,7 +91,8 @@ class Workflows:
             step = await connection.fetchrow(
                 "SELECT step_number, data FROM workflow_step WHERE workflow_id = $1 AND data ? $2 "
                 "ORDER BY step_number DESC LIMIT 1",
-                workflow_id, block_name,
+                workflow_id,
+                block_name,
             )
             if step is None:
                 return workflow
@@ -85,14 +100,19 @@ class Workflows:
             await connection.execute(
                 "UPDATE workflow_step SET data = data || $3, modified_at = now() AT TIME ZONE 'utc' "
                 "WHERE workflow_id = $1 AND step_number = $2",
-                workflow_id, step["step_number"], {block_name: block},
+                workflow_id,
+                step["step_number"],
+                {block_name: block},
             )
             progress = workflow["progress"]
             if isinstance(progress, dict) and progress.get("progress_type") == block_name:
-                workflow = row(await connection.fetchrow(
-                    "UPDATE workflow SET progress = $2 WHERE id = $1 RETURNING *",
-                    workflow_id, {**block, "progress_type": block_name},
-                ))
+                workflow = row(
+                    await connection.fetchrow(
+                        "UPDATE workflow SET progress = $2 WHERE id = $1 RETURNING *",
+                        workflow_id,
+                        {**block, "progress_type": block_name},
+                    )
+                )
             return workflow
 
     async def start_downstream(self, workflow_id: UUID, step_number: int, block_name: str, metadata: dict) -> dict:
@@ -128,8 +148,9 @@ class Workflows:
     async def begin_step(self, user: dict[str, Any], body: StepRequest, workflow_type: str, title: str) -> dict:
         """Find or create the workflow of a step request and store the step's data."""
         workflow = await self.open(user, body, workflow_type, title)
-        await self.save_step(workflow["id"], body.step_number, body.step_data(),
-                             merge=workflow_type in MERGING_WORKFLOW_TYPES)
+        await self.save_step(
+            workflow["id"], body.step_number, body.step_data(), merge=workflow_type in MERGING_WORKFLOW_TYPES
+        )
         return await self.get(workflow["id"])
 
     async def open(self, user: dict[str, Any], body: StepRequest, workflow_type: str, title: str) -> dict:
@@ -158,7 +179,9 @@ def blank_step_view() -> dict[str, Any]:
     return dict.fromkeys(WORKFLOW_STEP_KEYS)
 
 
-def workflow_view(workflow: dict[str, Any], steps: dict[str, Any], message: str = "Workflow data retrieved successfully") -> dict:
+def workflow_view(
+    workflow: dict[str, Any], steps: dict[str, Any], message: str = "Workflow data retrieved successfully"
+) -> dict:
     """The body every step call and GET /workflows/{id} answer with."""
     return {
         "object": "workflow.get",

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from sandbox.budcluster.simulated import KubeconfigError, config_hash, current_server, load_cluster
-from sandbox.common.simulated_models import stored_model
 from sandbox.common.app_factory import create_service_app
 from sandbox.common.downstream import DownstreamWorkflow, SourceTopic, Step, StepFailed, start_in_background
+from sandbox.common.simulated_models import stored_model
 from sandbox.settings import SUITE_ROOT, get_settings
 
 SCHEMA = """
@@ -59,10 +59,16 @@ async def stop(app: FastAPI) -> None:
 app = create_service_app("budcluster", settings=get_settings(), on_startup=start, on_shutdown=stop)
 
 
-def _workflow(app: FastAPI, name: str, payload_type: str, steps: list[Step], request: dict[str, Any]) -> DownstreamWorkflow:
+def _workflow(
+    app: FastAPI, name: str, payload_type: str, steps: list[Step], request: dict[str, Any]
+) -> DownstreamWorkflow:
     return DownstreamWorkflow(
-        name=name, payload_type=payload_type, source="budcluster", steps=steps,
-        notification_metadata=request.get("notification_metadata") or {}, dapr_url=app.state.settings.url("dapr"),
+        name=name,
+        payload_type=payload_type,
+        source="budcluster",
+        steps=steps,
+        notification_metadata=request.get("notification_metadata") or {},
+        dapr_url=app.state.settings.url("dapr"),
     )
 
 
@@ -111,18 +117,35 @@ async def register_cluster(
 
     async def results(context: dict) -> dict:
         await pool.execute(
-            "INSERT INTO budcluster.cluster (id, name, server, config_hash, status, nodes) VALUES ($1,$2,$3,$4,'available',$5)",
-            cluster_id, create.get("name", ""), server, digest, json.dumps(context["nodes"]),
+            "INSERT INTO budcluster.cluster (id, name, server, config_hash, status, nodes) "
+            "VALUES ($1,$2,$3,$4,'available',$5)",
+            cluster_id,
+            create.get("name", ""),
+            server,
+            digest,
+            json.dumps(context["nodes"]),
         )
         return {"id": str(cluster_id), "name": create.get("name"), "nodes": context["nodes"], "status": "available"}
 
     steps = [
-        Step("determine_cluster_platform", "Determining cluster platform", "Determine the cluster platform",
-             determine_platform),
-        Step("check_duplicate_config", "Checking for duplicate cluster", "Check for any duplicate cluster",
-             check_duplicate),
-        Step("verify_cluster_connection", "Verifying cluster connection", "Verify the cluster connection",
-             verify_connection),
+        Step(
+            "determine_cluster_platform",
+            "Determining cluster platform",
+            "Determine the cluster platform",
+            determine_platform,
+        ),
+        Step(
+            "check_duplicate_config",
+            "Checking for duplicate cluster",
+            "Check for any duplicate cluster",
+            check_duplicate,
+        ),
+        Step(
+            "verify_cluster_connection",
+            "Verifying cluster connection",
+            "Verify the cluster connection",
+            verify_connection,
+        ),
         Step("configure_cluster", "Configuring cluster", "Configure the cluster", configure),
         Step("fetch_cluster_info", "Fetching cluster info", "Fetch the cluster info", fetch_info),
     ]
@@ -144,25 +167,52 @@ async def update_node_status(body: UpdateNodeStatusRequest, request: Request):
 
     async def report() -> None:
         cluster = await state.pool.fetchrow(
-            "SELECT status, nodes FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", body.cluster_id)
+            "SELECT status, nodes FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", body.cluster_id
+        )
         if cluster is None:  # budcluster skips a cluster it does not know, silently
             return
         event = "cluster-status-update"
         cluster_id = str(body.cluster_id)
-        await _workflow(request.app, "update_cluster_status", event, [], {}).publish({
-            "notification_type": "event", "name": event, "subscriber_ids": None,
-            "payload": {"category": "internal", "type": event, "event": "results", "source": "budcluster",
-                        "workflow_id": workflow_id,
-                        "content": {"title": "Cluster status updated", "message": f"Cluster {cluster_id} status updated",
-                                    "status": "COMPLETED", "result": {
-                                        "cluster_id": cluster_id, "status": cluster["status"],
-                                        "node_info": {"id": cluster_id, "nodes": json.loads(cluster["nodes"])}}}},
-        })
+        await _workflow(request.app, "update_cluster_status", event, [], {}).publish(
+            {
+                "notification_type": "event",
+                "name": event,
+                "subscriber_ids": None,
+                "payload": {
+                    "category": "internal",
+                    "type": event,
+                    "event": "results",
+                    "source": "budcluster",
+                    "workflow_id": workflow_id,
+                    "content": {
+                        "title": "Cluster status updated",
+                        "message": f"Cluster {cluster_id} status updated",
+                        "status": "COMPLETED",
+                        "result": {
+                            "cluster_id": cluster_id,
+                            "status": cluster["status"],
+                            "node_info": {"id": cluster_id, "nodes": json.loads(cluster["nodes"])},
+                        },
+                    },
+                },
+            }
+        )
 
     start_in_background(report())
-    return {"object": "workflow_metadata", "workflow_id": workflow_id, "workflow_name": "update_cluster_status",
-            "steps": [{"id": "update_cluster_status", "title": "Updating cluster status",
-                       "description": "Update the cluster status"}], "status": "PENDING", "eta": 30}
+    return {
+        "object": "workflow_metadata",
+        "workflow_id": workflow_id,
+        "workflow_name": "update_cluster_status",
+        "steps": [
+            {
+                "id": "update_cluster_status",
+                "title": "Updating cluster status",
+                "description": "Update the cluster status",
+            }
+        ],
+        "status": "PENDING",
+        "eta": 30,
+    }
 
 
 class DeleteClusterRequest(BaseModel):
@@ -174,7 +224,9 @@ class DeleteClusterRequest(BaseModel):
 @app.post("/cluster/delete")
 async def delete_cluster(body: DeleteClusterRequest, request: Request):
     pool = request.app.state.pool
-    if not await pool.fetchval("SELECT 1 FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", body.cluster_id):
+    if not await pool.fetchval(
+        "SELECT 1 FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", body.cluster_id
+    ):
         return error(404, "Cluster not found")
 
     async def delete_namespace(context: dict) -> str:
@@ -194,11 +246,18 @@ async def delete_cluster(body: DeleteClusterRequest, request: Request):
 async def cluster_nodes(cluster_id: uuid.UUID, request: Request):
     """budmicroframe SuccessResponse with the node list in ``param`` (empty for an unknown cluster)."""
     nodes = await request.app.state.pool.fetchval(
-        "SELECT nodes FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", cluster_id)
+        "SELECT nodes FROM budcluster.cluster WHERE id = $1 AND status <> 'deleted'", cluster_id
+    )
     listed = json.loads(nodes) if nodes else []
-    return {"object": "info", "message": "Cluster nodes fetched successfully",
-            "param": {"nodes": [{"name": n["name"], "status": n.get("status", True), "devices": n.get("devices", [])}
-                                for n in listed]}}
+    return {
+        "object": "info",
+        "message": "Cluster nodes fetched successfully",
+        "param": {
+            "nodes": [
+                {"name": n["name"], "status": n.get("status", True), "devices": n.get("devices", [])} for n in listed
+            ]
+        },
+    }
 
 
 class DeploymentRequest(BaseModel):
@@ -219,7 +278,8 @@ async def deploy_model(body: DeploymentRequest, request: Request):
     """Start the deploy_model workflow on a registered cluster."""
     state = request.app.state
     cluster = await state.pool.fetchrow(
-        "SELECT name, server, nodes FROM budcluster.cluster WHERE id = $1 AND status = 'available'", body.cluster_id)
+        "SELECT name, server, nodes FROM budcluster.cluster WHERE id = $1 AND status = 'available'", body.cluster_id
+    )
     if cluster is None:
         return error(400, "Cluster not found or not available")
     namespace = f"{body.endpoint_name.lower()[:40]}-{uuid.uuid4().hex[:6]}"
@@ -254,25 +314,49 @@ async def deploy_model(body: DeploymentRequest, request: Request):
     return workflow.metadata()
 
 
-def deploy_model_result(workflow_id: str, body: DeploymentRequest, namespace: str, url: str, node: dict,
-                        served: list[str] | None = None) -> dict:
+def deploy_model_result(
+    workflow_id: str, body: DeploymentRequest, namespace: str, url: str, node: dict, served: list[str] | None = None
+) -> dict:
     """budcluster's DeployModelWorkflowResult: the benchmark under ``result`` (with the URL), the rest beside it.
     ``served``: the endpoints the deployed model supports (chat completions when its description names none)."""
     served = served or ["/v1/chat/completions"]
-    worker = {"name": f"{namespace}-worker-0", "status": "Running", "node_name": node["name"], "device_name": "cpu",
-              "concurrency": body.concurrency, "cores": 1, "memory": "4Gi", "deployment_status": "ready"}
+    worker = {
+        "name": f"{namespace}-worker-0",
+        "status": "Running",
+        "node_name": node["name"],
+        "device_name": "cpu",
+        "concurrency": body.concurrency,
+        "cores": 1,
+        "memory": "4Gi",
+        "deployment_status": "ready",
+    }
     return {
-        "result": {"deployment_url": url, "successful_requests": body.concurrency, "total_input_tokens":
-                   (body.input_tokens or 0) * body.concurrency, "mean_ttft_ms": 120.0, "mean_e2el_ms": 900.0,
-                   "output_throughput": 40.0},
-        "performance_status": True, "benchmark_status": True, "workflow_id": workflow_id,
-        "cluster_id": str(body.cluster_id), "simulator_id": str(body.simulator_id) if body.simulator_id else None,
+        "result": {
+            "deployment_url": url,
+            "successful_requests": body.concurrency,
+            "total_input_tokens": (body.input_tokens or 0) * body.concurrency,
+            "mean_ttft_ms": 120.0,
+            "mean_e2el_ms": 900.0,
+            "output_throughput": 40.0,
+        },
+        "performance_status": True,
+        "benchmark_status": True,
+        "workflow_id": workflow_id,
+        "cluster_id": str(body.cluster_id),
+        "simulator_id": str(body.simulator_id) if body.simulator_id else None,
         "namespace": namespace,
-        "deployment_status": {"status": "ready", "replicas": {"total": 1, "available": 1, "reason": None},
-                              "ingress_health": True, "worker_data_list": [worker], "supported_endpoints": served},
-        "number_of_nodes": 1, "credential_id": None,
+        "deployment_status": {
+            "status": "ready",
+            "replicas": {"total": 1, "available": 1, "reason": None},
+            "ingress_health": True,
+            "worker_data_list": [worker],
+            "supported_endpoints": served,
+        },
+        "number_of_nodes": 1,
+        "credential_id": None,
         "deploy_config": [{"name": node["name"], "type": "cpu", "replicas": 1, "concurrency": body.concurrency}],
-        "bud_cluster_benchmark_id": None, "supported_endpoints": served,
+        "bud_cluster_benchmark_id": None,
+        "supported_endpoints": served,
     }
 
 

@@ -10,9 +10,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Query
 
@@ -23,8 +22,13 @@ from sandbox.settings import SandboxSettings, get_settings
 
 def page_of(items: list[dict[str, Any]], page: int, limit: int) -> dict[str, Any]:
     start = (page - 1) * limit
-    return {"items": items[start:start + limit], "total_record": len(items), "page": page, "limit": limit,
-            "total_pages": math.ceil(len(items) / limit)}
+    return {
+        "items": items[start : start + limit],
+        "total_record": len(items),
+        "page": page,
+        "limit": limit,
+        "total_pages": math.ceil(len(items) / limit),
+    }
 
 
 def as_compatible_provider(provider: dict[str, Any]) -> dict[str, Any]:
@@ -39,14 +43,14 @@ def create_app(settings: SandboxSettings, catalog: Path = CATALOG_FILE) -> FastA
     async def compatible_models(page: int = Query(1, ge=1), limit: int = Query(10, ge=1, le=100)) -> dict[str, Any]:
         return page_of([as_compatible_provider(p) for p in providers(catalog)], page, limit)
 
-
     @app.get("/guardrail/get-compatible-guardrails")
     async def compatible_guardrails(page: int = Query(1, ge=1), limit: int = Query(10, ge=1, le=100)) -> dict[str, Any]:
         return page_of([], page, limit)
 
-
     @app.get("/guardrail/probes/{probe_id}/rules")
-    async def probe_rules(probe_id: str, page: int = Query(1, ge=1), limit: int = Query(10, ge=1, le=100)) -> dict[str, Any]:
+    async def probe_rules(
+        probe_id: str, page: int = Query(1, ge=1), limit: int = Query(10, ge=1, le=100)
+    ) -> dict[str, Any]:
         return page_of([], page, limit)
 
     return app

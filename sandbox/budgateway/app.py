@@ -37,10 +37,11 @@ async def start(app: FastAPI) -> None:
     app.state.clickhouse = ClickHouseHTTP(app.state.settings.url("clickhouse"))
     try:
         await app.state.clickhouse.create_schema()
-    except Exception as exc:  # noqa: BLE001 - health reports it; inference recording retries the schema
+    except Exception as exc:
         log.error("ClickHouse schema not created: %s", exc)
-    app.state.batcher = InferenceBatcher(app.state.clickhouse,
-                                         flush_interval=app.state.settings.inference_flush_interval)
+    app.state.batcher = InferenceBatcher(
+        app.state.clickhouse, flush_interval=app.state.settings.inference_flush_interval
+    )
     app.state.batcher.start()
 
 
@@ -53,8 +54,9 @@ app = create_service_app("budgateway", settings=get_settings(), on_startup=start
 
 
 def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "code": status}},
-                        status_code=status)
+    return JSONResponse(
+        {"error": {"message": message, "type": "invalid_request_error", "code": status}}, status_code=status
+    )
 
 
 @app.get("/health")
@@ -62,7 +64,7 @@ async def health(request: Request) -> JSONResponse:
     try:
         await request.app.state.clickhouse.execute("SELECT 1")
         return JSONResponse({"gateway": "ok", "clickhouse": "ok"})
-    except Exception:  # noqa: BLE001
+    except Exception:
         return JSONResponse({"gateway": "ok", "clickhouse": "error"}, status_code=503)
 
 
@@ -76,7 +78,9 @@ async def key_record(request: Request) -> dict[str, Any] | JSONResponse:
     if not header:
         return error(401, "Missing authorization header")
     key = header[7:] if header.lower().startswith("bearer ") else header
-    raw = await request.app.state.gateway_redis.get("api_key:" + hashlib.sha256(f"bud-{key.strip()}".encode()).hexdigest())
+    raw = await request.app.state.gateway_redis.get(
+        "api_key:" + hashlib.sha256(f"bud-{key.strip()}".encode()).hexdigest()
+    )
     if raw is None:
         return error(401, "Invalid API key")
     return json.loads(raw)
@@ -129,9 +133,13 @@ async def infer(request: Request, path: str):
     # budgateway checks a capability only for embeddings (a chat request is forwarded whatever the model is);
     # the model is named by its endpoint id, and the body is its plain error string
     if path == "/v1/embeddings" and "embedding" not in route.get("endpoints", []):
-        return JSONResponse({"error": f"Model `{target['endpoint_id']}` is not configured to support capability "
-                                      f"`embedding`. Add `endpoints = [\"embedding\"]` to the model configuration."},
-                            status_code=400)
+        return JSONResponse(
+            {
+                "error": f"Model `{target['endpoint_id']}` is not configured to support capability "
+                f'`embedding`. Add `endpoints = ["embedding"]` to the model configuration.'
+            },
+            status_code=400,
+        )
     provider = route["routing"][0]
     upstream_model = route["providers"][provider]["model_name"]
     answer = engine.chat(name, upstream_model, body) if path.endswith("completions") else engine.embed(name, body)
@@ -139,8 +147,9 @@ async def infer(request: Request, path: str):
         await asyncio.sleep(SLOW_FAULT_DELAY)
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     if "inference_rows_not_written" not in faults:
-        record_inference(state, answer, body, target, record, provider, upstream_model, KINDS[path],
-                         arrived, elapsed_ms)
+        record_inference(
+            state, answer, body, target, record, provider, upstream_model, KINDS[path], arrived, elapsed_ms
+        )
     return answer
 
 
@@ -161,16 +170,37 @@ def record_inference(state, answer, body, target, record, provider, upstream_mod
     usage = answer["usage"]
     metadata = record.get("__metadata__") or {}
     moment = arrived.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    state.batcher.add("InferenceFact", {
-        "trace_id": engine.new_id().hex, "span_id": engine.new_id().hex[:16],
-        "inference_id": answer["id"], "project_id": target["project_id"], "endpoint_id": target["endpoint_id"],
-        "model_id": target["model_id"], "api_key_project_id": metadata.get("api_key_project_id"),
-        "user_id": metadata.get("user_id"), "timestamp": moment, "request_arrival_time": moment,
-        "request_forward_time": moment, "is_success": True, "cost": None, "status_code": 200,
-        "request_ip": "127.0.0.1", "model_inference_id": str(engine.new_id()), "model_name": upstream_model,
-        "model_provider": provider, "endpoint_type": kind, "input_tokens": usage["prompt_tokens"],
-        "output_tokens": usage.get("completion_tokens", 0), "response_time_ms": elapsed_ms, "ttft_ms": elapsed_ms,
-        "cached": False, "finish_reason": "stop",
-        "input_messages": json.dumps(body.get("messages") or body.get("input")),
-        "output": engine.output_text(answer), "raw_request": json.dumps(body), "raw_response": json.dumps(answer),
-    })
+    state.batcher.add(
+        "InferenceFact",
+        {
+            "trace_id": engine.new_id().hex,
+            "span_id": engine.new_id().hex[:16],
+            "inference_id": answer["id"],
+            "project_id": target["project_id"],
+            "endpoint_id": target["endpoint_id"],
+            "model_id": target["model_id"],
+            "api_key_project_id": metadata.get("api_key_project_id"),
+            "user_id": metadata.get("user_id"),
+            "timestamp": moment,
+            "request_arrival_time": moment,
+            "request_forward_time": moment,
+            "is_success": True,
+            "cost": None,
+            "status_code": 200,
+            "request_ip": "127.0.0.1",
+            "model_inference_id": str(engine.new_id()),
+            "model_name": upstream_model,
+            "model_provider": provider,
+            "endpoint_type": kind,
+            "input_tokens": usage["prompt_tokens"],
+            "output_tokens": usage.get("completion_tokens", 0),
+            "response_time_ms": elapsed_ms,
+            "ttft_ms": elapsed_ms,
+            "cached": False,
+            "finish_reason": "stop",
+            "input_messages": json.dumps(body.get("messages") or body.get("input")),
+            "output": engine.output_text(answer),
+            "raw_request": json.dumps(body),
+            "raw_response": json.dumps(answer),
+        },
+    )

@@ -9,6 +9,7 @@ slowing requests down; stopping the service flushes what is pending.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from typing import Any
@@ -58,15 +59,13 @@ class InferenceBatcher:
                 continue
             try:
                 await self.clickhouse.insert(table, rows)
-            except Exception as exc:  # noqa: BLE001 - observability never fails inference
+            except Exception as exc:
                 log.error("%d %s rows not written: %s", len(rows), table, exc)
 
     async def _run(self) -> None:
         while not self._closing:
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._batch_full.wait(), timeout=self.flush_interval)
-            except asyncio.TimeoutError:
-                pass
             self._batch_full.clear()
             await self.flush()
         await self.flush()

@@ -34,10 +34,16 @@ def chat(endpoint_name: str, upstream_model: str, body: dict[str, Any]) -> dict[
     prompt_tokens = sum(_words(str(m.get("content", ""))) for m in body.get("messages") or [])
     completion_tokens = _words(content)
     return {
-        "id": str(uuid7()), "object": "chat.completion", "created": int(time.time()), "model": endpoint_name,
+        "id": str(uuid7()),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": endpoint_name,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
     }
 
 
@@ -47,11 +53,17 @@ def embed(endpoint_name: str, body: dict[str, Any]) -> dict[str, Any]:
     data = []
     for index, text in enumerate(texts):
         digest = hashlib.sha256(str(text).encode()).digest()
-        data.append({"object": "embedding", "index": index,
-                     "embedding": [round(b / 255, 6) for b in digest[:EMBEDDING_SIZE]]})
+        data.append(
+            {"object": "embedding", "index": index, "embedding": [round(b / 255, 6) for b in digest[:EMBEDDING_SIZE]]}
+        )
     tokens = sum(_words(str(t)) for t in texts)
-    return {"id": str(uuid7()), "object": "list", "data": data, "model": endpoint_name,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+    return {
+        "id": str(uuid7()),
+        "object": "list",
+        "data": data,
+        "model": endpoint_name,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 def output_text(answer: dict[str, Any]) -> str:

@@ -53,8 +53,10 @@ FROM {DATABASE}.InferenceFact
 
 
 def _conditions(body: InferenceListRequest) -> str:
-    clauses = ["inference_id IS NOT NULL",
-               f"timestamp >= parseDateTime64BestEffort({quote(body.from_date.isoformat())}, 3)"]
+    clauses = [
+        "inference_id IS NOT NULL",
+        f"timestamp >= parseDateTime64BestEffort({quote(body.from_date.isoformat())}, 3)",
+    ]
     if body.to_date:
         clauses.append(f"timestamp <= parseDateTime64BestEffort({quote(body.to_date.isoformat())}, 3)")
     # compared as text: the listing's SELECT aliases these columns to their text form, and ClickHouse resolves a
@@ -79,18 +81,31 @@ async def list_inferences(body: InferenceListRequest, request: Request):
     clickhouse = request.app.state.clickhouse
     where = _conditions(body)
     total = int((await clickhouse.select(f"SELECT count() AS n FROM {DATABASE}.InferenceFact WHERE {where}"))[0]["n"])
-    rows = await clickhouse.select(f"{SELECT} WHERE {where} ORDER BY timestamp DESC LIMIT {body.limit} OFFSET {body.offset}")
-    return {"object": "inference_list", "message": "Inferences listed successfully", "items": [_item(r) for r in rows],
-            "total_count": total, "offset": body.offset, "limit": body.limit, "has_more": body.offset + len(rows) < total}
+    rows = await clickhouse.select(
+        f"{SELECT} WHERE {where} ORDER BY timestamp DESC LIMIT {body.limit} OFFSET {body.offset}"
+    )
+    return {
+        "object": "inference_list",
+        "message": "Inferences listed successfully",
+        "items": [_item(r) for r in rows],
+        "total_count": total,
+        "offset": body.offset,
+        "limit": body.limit,
+        "has_more": body.offset + len(rows) < total,
+    }
 
 
 @app.get("/observability/inferences/{inference_id}")
 async def get_inference(inference_id: UUID, request: Request):
     rows = await request.app.state.clickhouse.select(f"{SELECT} WHERE inference_id = toUUID({quote(inference_id)})")
     if not rows:
-        return JSONResponse({"object": "error", "message": f"Inference {inference_id} not found", "code": 404},
-                            status_code=404)
-    return {"object": "inference_detail", "message": "Inference retrieved successfully", **_item(rows[0]),
-            "raw_request": None, "raw_response": None}
-
-
+        return JSONResponse(
+            {"object": "error", "message": f"Inference {inference_id} not found", "code": 404}, status_code=404
+        )
+    return {
+        "object": "inference_detail",
+        "message": "Inference retrieved successfully",
+        **_item(rows[0]),
+        "raw_request": None,
+        "raw_response": None,
+    }

@@ -8,17 +8,32 @@ from typing import Any, Literal
 from fastapi import Query, Request
 from pydantic import BaseModel
 
-from sandbox.common.simulated_models import download_directory, find_model, remove_download, store_download
 from sandbox.common.app_factory import create_service_app
 from sandbox.common.downstream import DownstreamWorkflow, SourceTopic, Step, StepFailed, start_in_background
+from sandbox.common.simulated_models import download_directory, find_model, remove_download, store_download
 from sandbox.settings import get_settings
 
 app = create_service_app("budmodel", settings=get_settings())
 
 # budmodel's ModelInfo fields; the described model may carry more (what the engine serves).
 MODEL_INFO_FIELDS = (
-    "author", "description", "modality", "tags", "tasks", "papers", "github_url", "provider_url", "website_url",
-    "license", "logo_url", "use_cases", "strengths", "limitations", "model_tree", "languages", "architecture",
+    "author",
+    "description",
+    "modality",
+    "tags",
+    "tasks",
+    "papers",
+    "github_url",
+    "provider_url",
+    "website_url",
+    "license",
+    "logo_url",
+    "use_cases",
+    "strengths",
+    "limitations",
+    "model_tree",
+    "languages",
+    "architecture",
 )
 
 
@@ -60,17 +75,26 @@ async def extract(body: ExtractionRequest, request: Request):
         return "Model saved to registry successfully"
 
     async def results(context: dict) -> dict:
-        return {"object": "model_extraction", "workflow_id": workflow.id,
-                "model_info": model_info(context["model"], body.model_uri), "local_path": context["local_path"],
-                "created": int(time.time())}
+        return {
+            "object": "model_extraction",
+            "workflow_id": workflow.id,
+            "model_info": model_info(context["model"], body.model_uri),
+            "local_path": context["local_path"],
+            "created": int(time.time()),
+        }
 
     workflow = DownstreamWorkflow(
-        name="run_model_extraction", payload_type="perform_model_extraction", source="budmodel",
-        steps=[Step("validation", "Validating model uri", "Check the model URI", validation),
-               Step("model_download", "Downloading model", "Download the weights", download),
-               Step("model_extraction", "Extracting model info", "Read architecture and configuration", extraction),
-               Step("save_model", "Saving model", "Store the model in the registry", save)],
-        notification_metadata=body.notification_metadata, dapr_url=request.app.state.settings.url("dapr"),
+        name="run_model_extraction",
+        payload_type="perform_model_extraction",
+        source="budmodel",
+        steps=[
+            Step("validation", "Validating model uri", "Check the model URI", validation),
+            Step("model_download", "Downloading model", "Download the weights", download),
+            Step("model_extraction", "Extracting model info", "Read architecture and configuration", extraction),
+            Step("save_model", "Saving model", "Store the model in the registry", save),
+        ],
+        notification_metadata=body.notification_metadata,
+        dapr_url=request.app.state.settings.url("dapr"),
     )
     stall = 1 if await request.app.state.faults.is_on("workflow_stalls") else None
     start_in_background(workflow.execute(results, stall_after=stall))

@@ -23,6 +23,7 @@ NOTIFICATIONS = "budnotify:notifications"
 SUBSCRIBERS = "budnotify:subscribers"
 KEPT_NOTIFICATIONS = 500
 
+
 def error(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"object": "error", "code": status, "type": kind, "message": message}, status_code=status)
 
@@ -41,16 +42,27 @@ async def remember(request: Request, notification: dict[str, Any]) -> str:
 
 
 def subscriber_view(record: dict[str, Any]) -> dict[str, Any]:
-    return {"subscriberId": record["subscriber_id"], "email": record.get("email"),
-            "firstName": record.get("first_name"), "lastName": record.get("last_name"),
-            "phone": record.get("phone"), "avatar": record.get("avatar"), "channels": record.get("channels") or [],
-            "_id": record["id"], "createdAt": record["created_at"], "updatedAt": record["updated_at"]}
+    return {
+        "subscriberId": record["subscriber_id"],
+        "email": record.get("email"),
+        "firstName": record.get("first_name"),
+        "lastName": record.get("last_name"),
+        "phone": record.get("phone"),
+        "avatar": record.get("avatar"),
+        "channels": record.get("channels") or [],
+        "_id": record["id"],
+        "createdAt": record["created_at"],
+        "updatedAt": record["updated_at"],
+    }
 
 
 async def save_subscriber(request: Request, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     stamp = now()
-    record = {**(existing or {"id": uuid.uuid4().hex, "created_at": stamp}),
-              **{k: v for k, v in body.items() if v is not None}, "updated_at": stamp}
+    record = {
+        **(existing or {"id": uuid.uuid4().hex, "created_at": stamp}),
+        **{k: v for k, v in body.items() if v is not None},
+        "updated_at": stamp,
+    }
     await request.app.state.redis.hset(SUBSCRIBERS, record["subscriber_id"], json.dumps(record))
     return record
 
@@ -69,9 +81,15 @@ def create_app(settings: SandboxSettings) -> FastAPI:
         # a pub/sub delivery carries the notification as the CloudEvent's data
         notification = body.get("data", body) if "specversion" in body or "pubsubname" in body else body
         transaction_id = await remember(request, notification)
-        return JSONResponse({"object": "notification", "message": "", "acknowledged": True, "status": "processed",
-                             "transaction_id": transaction_id})
-
+        return JSONResponse(
+            {
+                "object": "notification",
+                "message": "",
+                "acknowledged": True,
+                "status": "processed",
+                "transaction_id": transaction_id,
+            }
+        )
 
     @app.post("/subscribers")
     async def create_subscriber(request: Request, body: dict[str, Any] = Body(...)) -> JSONResponse:
@@ -80,7 +98,6 @@ def create_app(settings: SandboxSettings) -> FastAPI:
         record = await save_subscriber(request, body, await load_subscriber(request, body["subscriber_id"]))
         return JSONResponse({"object": "subscriber", "message": "", **subscriber_view(record)})
 
-
     @app.post("/subscribers/bulk-create")
     async def bulk_create(request: Request, body: list[dict[str, Any]] = Body(...)) -> JSONResponse:
         created, updated = [], []
@@ -88,19 +105,29 @@ def create_app(settings: SandboxSettings) -> FastAPI:
             existing = await load_subscriber(request, item["subscriber_id"])
             await save_subscriber(request, item, existing)
             (updated if existing else created).append({"subscriberId": item["subscriber_id"]})
-        return JSONResponse({"object": "subscriber.bulk.create", "message": "", "created": created, "updated": updated,
-                             "failed": []})
-
+        return JSONResponse(
+            {"object": "subscriber.bulk.create", "message": "", "created": created, "updated": updated, "failed": []}
+        )
 
     @app.get("/subscribers")
-    async def list_subscribers(request: Request, page: int = Query(1, ge=1), limit: int = Query(10, ge=1)) -> JSONResponse:
-        records = sorted((json.loads(v) for v in (await request.app.state.redis.hvals(SUBSCRIBERS))),
-                         key=lambda r: r["created_at"])
-        chosen = records[(page - 1) * limit:page * limit]
-        return JSONResponse({"object": "subscriber.list", "message": "", "page": page, "limit": limit,
-                             "total_record": len(records), "total_pages": math.ceil(len(records) / limit) or 1,
-                             "subscribers": [subscriber_view(r) for r in chosen]})
-
+    async def list_subscribers(
+        request: Request, page: int = Query(1, ge=1), limit: int = Query(10, ge=1)
+    ) -> JSONResponse:
+        records = sorted(
+            (json.loads(v) for v in (await request.app.state.redis.hvals(SUBSCRIBERS))), key=lambda r: r["created_at"]
+        )
+        chosen = records[(page - 1) * limit : page * limit]
+        return JSONResponse(
+            {
+                "object": "subscriber.list",
+                "message": "",
+                "page": page,
+                "limit": limit,
+                "total_record": len(records),
+                "total_pages": math.ceil(len(records) / limit) or 1,
+                "subscribers": [subscriber_view(r) for r in chosen],
+            }
+        )
 
     @app.get("/subscribers/{subscriber_id}")
     async def show_subscriber(request: Request, subscriber_id: str) -> JSONResponse:
@@ -109,7 +136,6 @@ def create_app(settings: SandboxSettings) -> FastAPI:
             return error(404, "NotFound", "Subscriber not found")
         return JSONResponse({"object": "subscriber", "message": "", **subscriber_view(record)})
 
-
     @app.put("/subscribers/{subscriber_id}")
     async def update_subscriber(request: Request, subscriber_id: str, body: dict[str, Any] = Body(...)) -> JSONResponse:
         existing = await load_subscriber(request, subscriber_id)
@@ -117,7 +143,6 @@ def create_app(settings: SandboxSettings) -> FastAPI:
             return error(404, "NotFound", "Subscriber not found")
         record = await save_subscriber(request, {**body, "subscriber_id": subscriber_id}, existing)
         return JSONResponse({"object": "subscriber", "message": "", **subscriber_view(record)})
-
 
     @app.delete("/subscribers/{subscriber_id}")
     async def delete_subscriber(request: Request, subscriber_id: str) -> JSONResponse:

@@ -83,9 +83,12 @@ def dedicated_workers(device: dict[str, Any]) -> int:
         cores = device.get("cores") or 0
         if not cores or (device.get("utilized_cores") or 0) / cores >= CPU_HIGH_DEDICATED_MAX_CORE_USE:
             return 0
-    elif kind not in CPU_TYPES and ("core_utilization_percent" in device or "memory_utilization_percent" in device):
-        if (device.get("core_utilization_percent") or 0) > 0 or (device.get("memory_utilization_percent") or 0) > 0:
-            return 0
+    elif (
+        kind not in CPU_TYPES
+        and ("core_utilization_percent" in device or "memory_utilization_percent" in device)
+        and ((device.get("core_utilization_percent") or 0) > 0 or (device.get("memory_utilization_percent") or 0) > 0)
+    ):
+        return 0
     return max(int(device.get("available_count", 0)), 0)
 
 
@@ -93,7 +96,10 @@ def shared_workers(device: dict[str, Any]) -> int:
     """A shared deployment takes one share of any device with memory left: a CPU's memory_gb beyond what is
     utilised, an accelerator's memory beyond what is allocated (accelerators reporting no allocation are skipped)."""
     if str(device.get("type", "")).lower() in CPU_TYPES:
-        total, used = device.get("memory_gb") or device.get("mem_per_GPU_in_GB") or 0, device.get("utilized_memory_gb") or 0
+        total, used = (
+            device.get("memory_gb") or device.get("mem_per_GPU_in_GB") or 0,
+            device.get("utilized_memory_gb") or 0,
+        )
     else:
         if device.get("memory_allocated_gb") is None:
             return 0
@@ -119,13 +125,25 @@ def cluster_metrics(cluster: dict[str, Any], request: SimulationRequest) -> dict
     return {
         "cluster_id": cluster["id"],
         "metrics": {
-            "device_types": [{"device_type": kind, "num_replicas": 1, "concurrency": 1, "cost_per_million_tokens": cost}],
-            "replica": 1, "concurrency": request.concurrency, "ttft": 120.0, "throughput_per_user": 40.0,
-            "e2e_latency": 900.0, "error_rate": 0.0, "cost_per_million_tokens": cost,
+            "device_types": [
+                {"device_type": kind, "num_replicas": 1, "concurrency": 1, "cost_per_million_tokens": cost}
+            ],
+            "replica": 1,
+            "concurrency": request.concurrency,
+            "ttft": 120.0,
+            "throughput_per_user": 40.0,
+            "e2e_latency": 900.0,
+            "error_rate": 0.0,
+            "cost_per_million_tokens": cost,
         },
-        "quantized_metrics": None, "engine_version": None, "tool_calling_parser_type": None,
-        "reasoning_parser_type": None, "architecture_family": None, "chat_template": None,
-        "supports_lora": False, "supports_pipeline_parallelism": False,
+        "quantized_metrics": None,
+        "engine_version": None,
+        "tool_calling_parser_type": None,
+        "reasoning_parser_type": None,
+        "architecture_family": None,
+        "chat_template": None,
+        "supports_lora": False,
+        "supports_pipeline_parallelism": False,
     }
 
 
@@ -133,8 +151,11 @@ async def store_ranking(pool: asyncpg.Pool, workflow_id: str, ranked: list[dict[
     await pool.executemany(
         "INSERT INTO budsim.simulation_result (workflow_id, cluster_id, recommendation, cost_per_million_tokens) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        [(uuid.UUID(workflow_id), uuid.UUID(r["cluster_id"]), json.dumps(r), r["metrics"]["cost_per_million_tokens"])
-         for r in ranked])
+        [
+            (uuid.UUID(workflow_id), uuid.UUID(r["cluster_id"]), json.dumps(r), r["metrics"]["cost_per_million_tokens"])
+            for r in ranked
+        ],
+    )
 
 
 @app.post("/simulator/run")
@@ -156,22 +177,37 @@ async def run(body: SimulationRequest, request: Request):
         return f"Estimated performance on {len(context['clusters'])} cluster(s)"
 
     async def ranking(context: dict) -> str:
-        context["ranked"] = sorted((cluster_metrics(c, body) for c in context["clusters"]),
-                                   key=lambda r: r["metrics"]["cost_per_million_tokens"])
+        context["ranked"] = sorted(
+            (cluster_metrics(c, body) for c in context["clusters"]),
+            key=lambda r: r["metrics"]["cost_per_million_tokens"],
+        )
         await store_ranking(state.pool, workflow.id, context["ranked"])
         return "Clusters ranked"
 
     async def results(context: dict) -> dict:
-        return {"object": "cluster_recommendations", "workflow_id": workflow.id,
-                "recommendations": context["ranked"], "created": int(time.time())}
+        return {
+            "object": "cluster_recommendations",
+            "workflow_id": workflow.id,
+            "recommendations": context["ranked"],
+            "created": int(time.time()),
+        }
 
     workflow = DownstreamWorkflow(
-        name="run_simulation", payload_type="get_cluster_recommendations", source="budsim",
-        steps=[Step("validation", "Identifying compatibles clusters", "Check runtime compatibility", validation),
-               Step("performance_estimation", "Generating best configuration for each cluster",
-                    "Estimate each cluster", estimation),
-               Step("ranking", "Ranking the cluster based on performance", "Rank the candidate clusters", ranking)],
-        notification_metadata=body.notification_metadata, dapr_url=state.settings.url("dapr"),
+        name="run_simulation",
+        payload_type="get_cluster_recommendations",
+        source="budsim",
+        steps=[
+            Step("validation", "Identifying compatibles clusters", "Check runtime compatibility", validation),
+            Step(
+                "performance_estimation",
+                "Generating best configuration for each cluster",
+                "Estimate each cluster",
+                estimation,
+            ),
+            Step("ranking", "Ranking the cluster based on performance", "Rank the candidate clusters", ranking),
+        ],
+        notification_metadata=body.notification_metadata,
+        dapr_url=state.settings.url("dapr"),
     )
     stall = 1 if await state.faults.is_on("workflow_stalls") else None
     start_in_background(workflow.execute(results, stall_after=stall))
@@ -180,8 +216,13 @@ async def run(body: SimulationRequest, request: Request):
 
 @app.get("/simulator/recommendations")
 async def recommendations(
-    request: Request, workflow_id: uuid.UUID, cluster_id: str | None = None, concurrency: int | None = None,
-    error_rate_threshold: float = 0.5, page: int = Query(1, ge=1), limit: int = Query(1, ge=1),
+    request: Request,
+    workflow_id: uuid.UUID,
+    cluster_id: str | None = None,
+    concurrency: int | None = None,
+    error_rate_threshold: float = 0.5,
+    page: int = Query(1, ge=1),
+    limit: int = Query(1, ge=1),
 ):
     """budmicroframe's PaginatedResponse of ClusterMetrics, cheapest first (no items until ranked)."""
     condition, args = "workflow_id = $1", [workflow_id]
@@ -192,6 +233,14 @@ async def recommendations(
     total = await pool.fetchval(f"SELECT count(*) FROM budsim.simulation_result WHERE {condition}", *args)
     rows = await pool.fetch(
         f"SELECT recommendation FROM budsim.simulation_result WHERE {condition} "
-        f"ORDER BY cost_per_million_tokens, cluster_id OFFSET {(page - 1) * limit} LIMIT {limit}", *args)
-    return {"object": "cluster_recommendations", "page": page, "limit": limit, "total_items": total,
-            "total_pages": math.ceil(total / limit), "items": [json.loads(r["recommendation"]) for r in rows]}
+        f"ORDER BY cost_per_million_tokens, cluster_id OFFSET {(page - 1) * limit} LIMIT {limit}",
+        *args,
+    )
+    return {
+        "object": "cluster_recommendations",
+        "page": page,
+        "limit": limit,
+        "total_items": total,
+        "total_pages": math.ceil(total / limit),
+        "items": [json.loads(r["recommendation"]) for r in rows],
+    }

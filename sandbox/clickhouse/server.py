@@ -44,33 +44,92 @@ from starlette.routing import Route
 log = logging.getLogger("sandbox.clickhouse")
 
 # URL parameters of the HTTP interface that are not settings of the query.
-RESERVED_PARAMS = frozenset({
-    "query", "database", "default_format", "query_id", "session_id", "session_timeout", "session_check",
-    "close_session", "user", "password", "quota_key", "role", "buffer_size", "wait_end_of_query", "compress",
-    "decompress", "client_protocol_version", "stacktrace", "readonly", "enable_http_compression",
-    "http_zlib_compression_level", "http_native_compression_disable_checksumming_on_decompress",
-    "send_progress_in_http_headers", "http_headers_progress_interval_ms", "cancel_http_readonly_queries_on_client_close",
-})
+RESERVED_PARAMS = frozenset(
+    {
+        "query",
+        "database",
+        "default_format",
+        "query_id",
+        "session_id",
+        "session_timeout",
+        "session_check",
+        "close_session",
+        "user",
+        "password",
+        "quota_key",
+        "role",
+        "buffer_size",
+        "wait_end_of_query",
+        "compress",
+        "decompress",
+        "client_protocol_version",
+        "stacktrace",
+        "readonly",
+        "enable_http_compression",
+        "http_zlib_compression_level",
+        "http_native_compression_disable_checksumming_on_decompress",
+        "send_progress_in_http_headers",
+        "http_headers_progress_interval_ms",
+        "cancel_http_readonly_queries_on_client_close",
+    }
+)
 # Output "formats" that chdb turns into Python objects instead of bytes.
 CHDB_PSEUDO_FORMATS = frozenset({"dataframe", "datastore", "arrowtable", "debug"})
 RESULT_STATEMENTS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN", "CHECK", "("})
 # From ClickHouse's src/Server/HTTP/exceptionCodeToHTTPStatus.cpp; anything else is 500.
 HTTP_STATUS_BY_ERROR = {
     "REQUIRED_PASSWORD": 401,
-    **dict.fromkeys(("UNKNOWN_USER", "WRONG_PASSWORD", "AUTHENTICATION_FAILED", "SET_NON_GRANTED_ROLE",
-                     "ACCESS_DENIED"), 403),
-    **dict.fromkeys((
-        "BAD_ARGUMENTS", "CANNOT_COMPILE_REGEXP", "CANNOT_PARSE_TEXT", "CANNOT_PARSE_ESCAPE_SEQUENCE",
-        "CANNOT_PARSE_QUOTED_STRING", "CANNOT_PARSE_DATE", "CANNOT_PARSE_DATETIME", "CANNOT_PARSE_NUMBER",
-        "CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING", "CANNOT_PARSE_IPV4", "CANNOT_PARSE_IPV6", "CANNOT_PARSE_UUID",
-        "CANNOT_PARSE_INPUT_ASSERTION_FAILED", "DUPLICATE_COLUMN", "ILLEGAL_COLUMN", "THERE_IS_NO_COLUMN",
-        "UNKNOWN_ELEMENT_IN_AST", "UNKNOWN_TYPE_OF_AST_NODE", "TOO_DEEP_AST", "TOO_BIG_AST",
-        "UNEXPECTED_AST_STRUCTURE", "SYNTAX_ERROR", "INCORRECT_DATA", "TYPE_MISMATCH",
-        "VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE"), 400),
-    **dict.fromkeys((
-        "UNKNOWN_TABLE", "UNKNOWN_FUNCTION", "UNKNOWN_IDENTIFIER", "UNKNOWN_TYPE", "UNKNOWN_STORAGE",
-        "UNKNOWN_DATABASE", "UNKNOWN_SETTING", "UNKNOWN_DIRECTION_OF_SORTING", "UNKNOWN_AGGREGATE_FUNCTION",
-        "UNKNOWN_FORMAT", "UNKNOWN_DATABASE_ENGINE", "UNKNOWN_TYPE_OF_QUERY", "UNKNOWN_ROLE"), 404),
+    **dict.fromkeys(
+        ("UNKNOWN_USER", "WRONG_PASSWORD", "AUTHENTICATION_FAILED", "SET_NON_GRANTED_ROLE", "ACCESS_DENIED"), 403
+    ),
+    **dict.fromkeys(
+        (
+            "BAD_ARGUMENTS",
+            "CANNOT_COMPILE_REGEXP",
+            "CANNOT_PARSE_TEXT",
+            "CANNOT_PARSE_ESCAPE_SEQUENCE",
+            "CANNOT_PARSE_QUOTED_STRING",
+            "CANNOT_PARSE_DATE",
+            "CANNOT_PARSE_DATETIME",
+            "CANNOT_PARSE_NUMBER",
+            "CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING",
+            "CANNOT_PARSE_IPV4",
+            "CANNOT_PARSE_IPV6",
+            "CANNOT_PARSE_UUID",
+            "CANNOT_PARSE_INPUT_ASSERTION_FAILED",
+            "DUPLICATE_COLUMN",
+            "ILLEGAL_COLUMN",
+            "THERE_IS_NO_COLUMN",
+            "UNKNOWN_ELEMENT_IN_AST",
+            "UNKNOWN_TYPE_OF_AST_NODE",
+            "TOO_DEEP_AST",
+            "TOO_BIG_AST",
+            "UNEXPECTED_AST_STRUCTURE",
+            "SYNTAX_ERROR",
+            "INCORRECT_DATA",
+            "TYPE_MISMATCH",
+            "VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE",
+        ),
+        400,
+    ),
+    **dict.fromkeys(
+        (
+            "UNKNOWN_TABLE",
+            "UNKNOWN_FUNCTION",
+            "UNKNOWN_IDENTIFIER",
+            "UNKNOWN_TYPE",
+            "UNKNOWN_STORAGE",
+            "UNKNOWN_DATABASE",
+            "UNKNOWN_SETTING",
+            "UNKNOWN_DIRECTION_OF_SORTING",
+            "UNKNOWN_AGGREGATE_FUNCTION",
+            "UNKNOWN_FORMAT",
+            "UNKNOWN_DATABASE_ENGINE",
+            "UNKNOWN_TYPE_OF_QUERY",
+            "UNKNOWN_ROLE",
+        ),
+        404,
+    ),
     "QUERY_IS_TOO_LARGE": 413,
     "NOT_IMPLEMENTED": 501,
     **dict.fromkeys(("SOCKET_TIMEOUT", "CANNOT_OPEN_FILE", "CANNOT_SCHEDULE_TASK"), 503),
@@ -78,8 +137,19 @@ HTTP_STATUS_BY_ERROR = {
     "TIMEOUT_EXCEEDED": 408,
     "UNSUPPORTED_MEDIA_TYPE": 415,
 }
-BINARY_FORMATS = ("native", "rowbinary", "parquet", "arrow", "orc", "avro", "msgpack", "bson", "protobuf",
-                  "capnproto", "npy")
+BINARY_FORMATS = (
+    "native",
+    "rowbinary",
+    "parquet",
+    "arrow",
+    "orc",
+    "avro",
+    "msgpack",
+    "bson",
+    "protobuf",
+    "capnproto",
+    "npy",
+)
 
 ENGINE_MESSAGE = re.compile(r"Code: (\d+)\. DB::Exception: (.*)", re.DOTALL)
 NESTED_PREFIX = re.compile(r"^(?:Code: \d+\. DB::Exception: )+")
@@ -114,7 +184,7 @@ class ClickHouseError(Exception):
         message = NESTED_PREFIX.sub("", match.group(2))
         suffix = ERROR_SUFFIX.search(message)
         name = suffix.group(1) if suffix else "UNKNOWN_EXCEPTION"
-        return cls(int(match.group(1)), name, message[:suffix.start()] if suffix else message)
+        return cls(int(match.group(1)), name, message[: suffix.start()] if suffix else message)
 
     @property
     def status(self) -> int:
@@ -137,14 +207,19 @@ def decode_body(body: bytes, content_encoding: str | None) -> bytes:
             body = _decoders()[encoding](body)
         except KeyError:
             raise ClickHouseError(36, "BAD_ARGUMENTS", f"Unknown HTTP compression method: {encoding}") from None
-        except Exception as exc:  # noqa: BLE001 - any decoder failure is the client's data
+        except Exception as exc:
             raise ClickHouseError(271, "CANNOT_DECOMPRESS", f"Cannot decompress {encoding} body: {exc}") from None
     return body
 
 
 def _decoders() -> dict:
-    decoders = {"gzip": gzip.decompress, "x-gzip": gzip.decompress, "deflate": _inflate, "lz4": _lz4_frames,
-                "zstd": _zstd().decompress}
+    decoders = {
+        "gzip": gzip.decompress,
+        "x-gzip": gzip.decompress,
+        "deflate": _inflate,
+        "lz4": _lz4_frames,
+        "zstd": _zstd().decompress,
+    }
     try:
         import brotli
     except ImportError:
@@ -186,9 +261,9 @@ def decode_native_blocks(body: bytes) -> bytes:
     out, position = [], 0
     while position < len(body):
         method = body[position + 16]
-        size = int.from_bytes(body[position + 17:position + 21], "little")
-        raw_size = int.from_bytes(body[position + 21:position + 25], "little")
-        payload = body[position + 25:position + 16 + size]
+        size = int.from_bytes(body[position + 17 : position + 21], "little")
+        raw_size = int.from_bytes(body[position + 21 : position + 25], "little")
+        payload = body[position + 25 : position + 16 + size]
         if method == 0x02:
             out.append(payload)
         elif method == 0x82:
@@ -253,10 +328,16 @@ def split_insert(text: bytes, tokens: Iterator[re.Match[bytes]]) -> Statement | 
                 name = next(tokens, None)
                 if not keyword(name):
                     return None
-                return Statement("INSERT", text[:token.start()].rstrip(), data_format=name.group().decode(),
-                                 data=text[data_start(text, name.end()):])
+                return Statement(
+                    "INSERT",
+                    text[: token.start()].rstrip(),
+                    data_format=name.group().decode(),
+                    data=text[data_start(text, name.end()) :],
+                )
             if word == b"VALUES":
-                return Statement("INSERT", text[:token.start()].rstrip(), data_format="Values", data=text[token.end():])
+                return Statement(
+                    "INSERT", text[: token.start()].rstrip(), data_format="Values", data=text[token.end() :]
+                )
             if word in (b"SELECT", b"WITH"):
                 return None
         previous = word or value
@@ -312,11 +393,16 @@ class Engine:
         self._lock = threading.Lock()
         self._database: str | None = None
         self._settings: dict[str, str | None] = {}
-        self.version, self.timezone = self._session.query("SELECT version(), timezone()", "TSV").bytes().decode().split()
-        self.setting_names = frozenset(self._session.query("SELECT name FROM system.settings", "TSV").bytes().decode().split())
+        self.version, self.timezone = (
+            self._session.query("SELECT version(), timezone()", "TSV").bytes().decode().split()
+        )
+        self.setting_names = frozenset(
+            self._session.query("SELECT name FROM system.settings", "TSV").bytes().decode().split()
+        )
 
-    def execute(self, statement: Statement, database: str, settings: dict[str, str], params: dict[str, str],
-                fmt: str) -> Outcome:
+    def execute(
+        self, statement: Statement, database: str, settings: dict[str, str], params: dict[str, str], fmt: str
+    ) -> Outcome:
         """Run one statement in ``database`` with these settings and ``{name:Type}`` parameters."""
         if fmt.lower() in CHDB_PSEUDO_FORMATS:
             raise ClickHouseError(73, "UNKNOWN_FORMAT", f"Unknown format {fmt}")
@@ -329,10 +415,19 @@ class Engine:
                     return self._insert(statement, started)
                 result = self._session.query(statement.sql, fmt, params=params or None)
                 body = result.bytes()
-                return Outcome(body, summary(result.storage_rows_read(), result.storage_bytes_read(),
-                                             result.rows_written(), result.bytes_written(), result.rows_read(),
-                                             len(body), result.elapsed()))
-            except Exception as exc:  # noqa: BLE001 - every engine failure goes back as a ClickHouse error
+                return Outcome(
+                    body,
+                    summary(
+                        result.storage_rows_read(),
+                        result.storage_bytes_read(),
+                        result.rows_written(),
+                        result.bytes_written(),
+                        result.rows_read(),
+                        len(body),
+                        result.elapsed(),
+                    ),
+                )
+            except Exception as exc:
                 raise ClickHouseError.from_engine(exc) from None
             finally:
                 if statement.kind == "USE":
@@ -349,8 +444,9 @@ class Engine:
             if statement.data:
                 inserter.append(statement.data)
             written = inserter.finish()
-        return Outcome(b"", summary(0, 0, written.rows_written, written.bytes_written, 0, 0,
-                                    time.perf_counter() - started))
+        return Outcome(
+            b"", summary(0, 0, written.rows_written, written.bytes_written, 0, 0, time.perf_counter() - started)
+        )
 
     def _use(self, database: str) -> None:
         if database != self._database:
@@ -360,7 +456,9 @@ class Engine:
 
     def _apply(self, settings: dict[str, str]) -> None:
         """SET this request's settings and reset the previous request's others to DEFAULT."""
-        changes = [f"{name} = {sql_string(value)}" for name, value in settings.items() if self._settings.get(name) != value]
+        changes = [
+            f"{name} = {sql_string(value)}" for name, value in settings.items() if self._settings.get(name) != value
+        ]
         changes += [f"{name} = DEFAULT" for name in self._settings if name not in settings]
         if changes:
             self._settings = dict.fromkeys({**self._settings, **settings})
@@ -368,12 +466,26 @@ class Engine:
             self._settings = dict(settings)
 
 
-def summary(read_rows: int, read_bytes: int, written_rows: int, written_bytes: int, result_rows: int,
-            result_bytes: int, elapsed: float) -> dict[str, str]:
+def summary(
+    read_rows: int,
+    read_bytes: int,
+    written_rows: int,
+    written_bytes: int,
+    result_rows: int,
+    result_bytes: int,
+    elapsed: float,
+) -> dict[str, str]:
     """The ``X-ClickHouse-Summary`` of a statement (ClickHouse sends the numbers as strings)."""
-    return {"read_rows": str(read_rows), "read_bytes": str(read_bytes), "written_rows": str(written_rows),
-            "written_bytes": str(written_bytes), "total_rows_to_read": str(read_rows),
-            "result_rows": str(result_rows), "result_bytes": str(result_bytes), "elapsed_ns": str(int(elapsed * 1e9))}
+    return {
+        "read_rows": str(read_rows),
+        "read_bytes": str(read_bytes),
+        "written_rows": str(written_rows),
+        "written_bytes": str(written_bytes),
+        "total_rows_to_read": str(read_rows),
+        "result_rows": str(result_rows),
+        "result_bytes": str(result_bytes),
+        "elapsed_ns": str(int(elapsed * 1e9)),
+    }
 
 
 def sql_string(value: str) -> str:
@@ -393,8 +505,9 @@ class Credentials:
     password: str
 
     def accepts(self, user: str, password: str) -> bool:
-        return secrets.compare_digest(user.encode(), self.user.encode()) and \
-            secrets.compare_digest(password.encode(), self.password.encode())
+        return secrets.compare_digest(user.encode(), self.user.encode()) and secrets.compare_digest(
+            password.encode(), self.password.encode()
+        )
 
 
 def given_credentials(request: Request, params: dict[str, str]) -> tuple[str, str]:
@@ -443,8 +556,11 @@ def build_app(engine: Engine, credentials: Credentials, display_name: str) -> St
     async def query(request: Request) -> Response:
         params, body = dict(request.query_params), b""
         query_id = params.get("query_id") or str(uuid.uuid4())
-        headers = {"X-ClickHouse-Query-Id": query_id, "X-ClickHouse-Server-Display-Name": display_name,
-                   "X-ClickHouse-Timezone": params.get("session_timezone") or engine.timezone}
+        headers = {
+            "X-ClickHouse-Query-Id": query_id,
+            "X-ClickHouse-Server-Display-Name": display_name,
+            "X-ClickHouse-Timezone": params.get("session_timezone") or engine.timezone,
+        }
         started, user, statement = time.perf_counter(), "default", Statement("", b"")
         try:
             if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -455,10 +571,15 @@ def build_app(engine: Engine, credentials: Credentials, display_name: str) -> St
                 return PlainTextResponse("Ok.\n")
             user, password = given_credentials(request, params)
             if not credentials.accepts(user, password):
-                raise ClickHouseError(516, "AUTHENTICATION_FAILED", f"{user}: Authentication failed: password is "
-                                      "incorrect, or there is no user with such name")
+                raise ClickHouseError(
+                    516,
+                    "AUTHENTICATION_FAILED",
+                    f"{user}: Authentication failed: password is incorrect, or there is no user with such name",
+                )
             if params.get("compress", "0") not in ("0", "false"):
-                raise ClickHouseError(48, "NOT_IMPLEMENTED", "compress=1 (ClickHouse-compressed responses) is not supported")
+                raise ClickHouseError(
+                    48, "NOT_IMPLEMENTED", "compress=1 (ClickHouse-compressed responses) is not supported"
+                )
             body = decode_body(body, request.headers.get("content-encoding"))
             if params.get("decompress", "0") not in ("0", "false"):
                 body = decode_native_blocks(body)
@@ -469,13 +590,23 @@ def build_app(engine: Engine, credentials: Credentials, display_name: str) -> St
             settings = {k: v for k, v in params.items() if k in engine.setting_names and k not in RESERVED_PARAMS}
             bindings = {k[6:]: v for k, v in params.items() if k.startswith("param_")}
             outcome = await asyncio.get_running_loop().run_in_executor(
-                worker, engine.execute, statement, database, settings, bindings, fmt)
+                worker, engine.execute, statement, database, settings, bindings, fmt
+            )
         except ClickHouseError as error:
             log_query(query_id, user, error.status, started, statement, f"{error.name}: {error.message[:300]}")
-            return PlainTextResponse(error.body(engine.version), status_code=error.status,
-                                     headers={**headers, "X-ClickHouse-Exception-Code": str(error.code)})
-        log_query(query_id, user, 200, started, statement, f"rows={outcome.summary['result_rows']} "
-                  f"written={outcome.summary['written_rows']}")
+            return PlainTextResponse(
+                error.body(engine.version),
+                status_code=error.status,
+                headers={**headers, "X-ClickHouse-Exception-Code": str(error.code)},
+            )
+        log_query(
+            query_id,
+            user,
+            200,
+            started,
+            statement,
+            f"rows={outcome.summary['result_rows']} written={outcome.summary['written_rows']}",
+        )
         headers["X-ClickHouse-Summary"] = json.dumps(outcome.summary, separators=(",", ":"))
         result_format = statement.output_format or fmt
         if statement.produces_result or outcome.body:
@@ -488,8 +619,10 @@ def build_app(engine: Engine, credentials: Credentials, display_name: str) -> St
         worker.shutdown(wait=True)
         engine.close()
 
-    return Starlette(routes=[Route("/ping", ping, methods=["GET"]), Route("/{path:path}", query, methods=["GET", "POST"])],
-                     lifespan=lifespan)
+    return Starlette(
+        routes=[Route("/ping", ping, methods=["GET"]), Route("/{path:path}", query, methods=["GET", "POST"])],
+        lifespan=lifespan,
+    )
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -504,8 +637,15 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 def log_query(query_id: str, user: str, status: int, started: float, statement: Statement, detail: str) -> None:
-    log.info("query_id=%s user=%s status=%d ms=%.1f %s sql=%s", query_id, user, status,
-             (time.perf_counter() - started) * 1000, detail, loggable(statement.sql))
+    log.info(
+        "query_id=%s user=%s status=%d ms=%.1f %s sql=%s",
+        query_id,
+        user,
+        status,
+        (time.perf_counter() - started) * 1000,
+        detail,
+        loggable(statement.sql),
+    )
 
 
 def main() -> None:
@@ -521,8 +661,14 @@ def main() -> None:
     os.environ["TZ"] = options.timezone
     engine = Engine(options.path)
     app = build_app(engine, Credentials(options.user, options.password), socket.gethostname())
-    log.info("chdb %s (time zone %s, data in %s) on http://%s:%d", engine.version, engine.timezone, options.path,
-             options.host, options.port)
+    log.info(
+        "chdb %s (time zone %s, data in %s) on http://%s:%d",
+        engine.version,
+        engine.timezone,
+        options.path,
+        options.host,
+        options.port,
+    )
     uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False, timeout_keep_alive=30)
 
 

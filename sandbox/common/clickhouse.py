@@ -52,8 +52,9 @@ class ClickHouseHTTP:
         self.http = PooledHTTP(url, timeout=10)
 
     async def execute(self, sql: str, body: bytes | None = None) -> str:
-        response = await self.http.post("/", params={"query": sql} if body is not None else None,
-                                        content=body if body is not None else sql.encode())
+        response = await self.http.post(
+            "/", params={"query": sql} if body is not None else None, content=body if body is not None else sql.encode()
+        )
         if response.status != 200:
             raise RuntimeError(response.text.strip())
         return response.text

@@ -13,8 +13,9 @@ import functools
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from sandbox.common.http import PooledHTTP
 
@@ -26,8 +27,12 @@ CLOUD_EVENT = "application/cloudevents+json"
 # callback topic beside its own, and always for an endpoint deletion)
 SourceTopic = str | list[str] | None
 # each service's own topic, which budmicroframe adds to what it publishes as source_topic
-OWN_TOPIC = {"budcluster": "budClusterMessages", "budsim": "budSimMessages", "budmodel": "modelEvalMessages",
-             "budmetrics": "budMetricsMessages"}
+OWN_TOPIC = {
+    "budcluster": "budClusterMessages",
+    "budsim": "budSimMessages",
+    "budmodel": "modelEvalMessages",
+    "budmetrics": "budMetricsMessages",
+}
 
 
 @functools.cache
@@ -64,20 +69,31 @@ class DownstreamWorkflow:
 
     def metadata(self) -> dict[str, Any]:
         return {
-            "object": "workflow_metadata", "workflow_id": self.id, "workflow_name": self.name,
+            "object": "workflow_metadata",
+            "workflow_id": self.id,
+            "workflow_name": self.name,
             "steps": [{"id": s.id, "title": s.title, "description": s.description, "payload": {}} for s in self.steps],
-            "status": "PENDING", "eta": self.eta,
+            "status": "PENDING",
+            "eta": self.eta,
         }
 
     def notification(self, event: str, status: str, message: str, result: Any = None) -> dict[str, Any]:
         return {
-            "notification_type": "event", "name": self.notification_metadata.get("name", "bud-internal"),
+            "notification_type": "event",
+            "name": self.notification_metadata.get("name", "bud-internal"),
             "subscriber_ids": self.notification_metadata.get("subscriber_ids"),
             "payload": {
-                "category": "internal", "type": self.payload_type, "event": event, "source": self.source,
+                "category": "internal",
+                "type": self.payload_type,
+                "event": event,
+                "source": self.source,
                 "workflow_id": self.notification_metadata.get("workflow_id"),
-                "content": {"title": event.replace("_", " ").capitalize(), "message": message, "status": status,
-                            "result": result},
+                "content": {
+                    "title": event.replace("_", " ").capitalize(),
+                    "message": message,
+                    "status": status,
+                    "result": result,
+                },
             },
         }
 
@@ -86,13 +102,18 @@ class DownstreamWorkflow:
         forbids the attributes a wrapping envelope would add, such as ``id`` and ``datacontenttype``)."""
         event = {**body, "source": self.source, "source_topic": OWN_TOPIC.get(self.source)}
         response = await sidecar_client(self.dapr_url).post(
-            f"/v1.0/publish/{PUBSUB}/{TOPIC}", content=json.dumps(event).encode(),
-            headers={"dapr-app-id": self.source, "content-type": CLOUD_EVENT})
+            f"/v1.0/publish/{PUBSUB}/{TOPIC}",
+            content=json.dumps(event).encode(),
+            headers={"dapr-app-id": self.source, "content-type": CLOUD_EVENT},
+        )
         if response.status >= 300:
             log.error("publish of %s/%s failed: %s", self.name, body["payload"]["event"], response.status)
 
     async def execute(
-        self, results: Callable[[dict[str, Any]], Awaitable[Any]], *, step_delay: float = 0.05,
+        self,
+        results: Callable[[dict[str, Any]], Awaitable[Any]],
+        *,
+        step_delay: float = 0.05,
         stall_after: int | None = None,
     ) -> None:
         """Run the steps, publishing each outcome; stop at the first failure.

@@ -13,13 +13,24 @@ from fastapi.responses import JSONResponse
 
 def success(object_name: str, message: str, http_status: int = 200, **payload: Any) -> JSONResponse:
     """``{"object": ..., "message": ..., **payload}`` with the given HTTP status."""
-    return JSONResponse(jsonable_encoder({"object": object_name, "message": message, **payload}), status_code=http_status)
+    return JSONResponse(
+        jsonable_encoder({"object": object_name, "message": message, **payload}), status_code=http_status
+    )
 
 
-def paginated(object_name: str, message: str, key: str, items: list[Any], page: int, limit: int, total: int, **extra: Any) -> JSONResponse:
+def paginated(
+    object_name: str, message: str, key: str, items: list[Any], page: int, limit: int, total: int, **extra: Any
+) -> JSONResponse:
     total_pages = (math.ceil(total / limit) or 1) if limit else 1
     return success(
-        object_name, message, page=page, limit=limit, total_record=total, total_pages=total_pages, **{key: items}, **extra
+        object_name,
+        message,
+        page=page,
+        limit=limit,
+        total_record=total,
+        total_pages=total_pages,
+        **{key: items},
+        **extra,
     )
 
 

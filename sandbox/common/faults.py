@@ -17,15 +17,21 @@ FAULTS_KEY = "sandbox:faults"
 
 # name -> what the platform does wrong while the fault is on.
 KNOWN_FAULTS: dict[str, str] = {
-    "logout_does_not_revoke": "POST /auth/logout answers 200 but neither the access token nor the refresh token is revoked",
-    "refresh_returns_expired_token": "POST /auth/refresh-token answers 200 with an access token that has already expired",
+    "logout_does_not_revoke": (
+        "POST /auth/logout answers 200 but neither the access token nor the refresh token is revoked"
+    ),
+    "refresh_returns_expired_token": (
+        "POST /auth/refresh-token answers 200 with an access token that has already expired"
+    ),
     "users_me_returns_other_user": "GET /users/me describes a different user than the token's owner",
     "delete_leaves_row": "deleting an endpoint reports success but the endpoint row and its gateway route stay",
     "gateway_wrong_route": "budgateway sends a request to another endpoint than the one named in `model`",
     "gateway_slow": "budgateway takes 300 ms longer over every inference",
     "inference_rows_not_written": "budgateway answers inferences but records none of them in ClickHouse",
     "simulation_fails": "budsim's performance estimation reports FAILED for every simulation",
-    "deployment_never_ready": "budcluster deploys but the deployment never reports ready (verify_deployment_status never ends)",
+    "deployment_never_ready": (
+        "budcluster deploys but the deployment never reports ready (verify_deployment_status never ends)"
+    ),
     "workflow_stalls": "downstream workflows (budcluster, budsim, budmodel) stop reporting after their first step",
 }
 

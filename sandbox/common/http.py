@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import aiohttp
 
@@ -43,14 +44,24 @@ class PooledHTTP:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout), headers=self.headers,
-                skip_auto_headers=("User-Agent",), connector=aiohttp.TCPConnector(limit=100),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers=self.headers,
+                skip_auto_headers=("User-Agent",),
+                connector=aiohttp.TCPConnector(limit=100),
             )
             self._loop = loop
         return self._session
 
-    async def request(self, method: str, path: str, *, json: Any = None, content: bytes | None = None,
-                      params: Any = None, headers: Mapping[str, str] | None = None) -> Answer:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
         """``path`` is joined to the base URL (or is a full URL when there is none)."""
         url = f"{self.base_url}/{path.lstrip('/')}" if self.base_url else path
         body = jsonlib.dumps(json).encode() if json is not None else content

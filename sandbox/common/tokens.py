@@ -26,19 +26,20 @@ class SigningKey:
     public_key: rsa.RSAPublicKey
 
     @classmethod
-    def generate(cls) -> "SigningKey":
+    def generate(cls) -> SigningKey:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return cls(kid=secrets.token_hex(8), private_key=key, public_key=key.public_key())
 
     @classmethod
-    def from_pem(cls, kid: str, pem: str) -> "SigningKey":
+    def from_pem(cls, kid: str, pem: str) -> SigningKey:
         private_key = serialization.load_pem_private_key(pem.encode(), password=None)
         assert isinstance(private_key, rsa.RSAPrivateKey)
         return cls(kid=kid, private_key=private_key, public_key=private_key.public_key())
 
     def private_pem(self) -> str:
-        return self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()).decode()
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
 
     def public_der_b64(self) -> str:
         """The public key as Keycloak's realm endpoint shows it (base64 SubjectPublicKeyInfo, no PEM armour)."""
@@ -47,8 +48,14 @@ class SigningKey:
 
     def jwk(self) -> dict[str, Any]:
         numbers = self.public_key.public_numbers()
-        return {"kid": self.kid, "kty": "RSA", "alg": "RS256", "use": "sig",
-                "n": _b64_uint(numbers.n), "e": _b64_uint(numbers.e)}
+        return {
+            "kid": self.kid,
+            "kty": "RSA",
+            "alg": "RS256",
+            "use": "sig",
+            "n": _b64_uint(numbers.n),
+            "e": _b64_uint(numbers.e),
+        }
 
     def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})

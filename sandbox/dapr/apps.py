@@ -26,9 +26,13 @@ def app_url(settings: SandboxSettings, app_id: str) -> str | None:
 
 def not_found_body(app_id: str) -> bytes:
     """daprd's answer (HTTP 500) when service discovery has no address for the app id."""
-    return json.dumps({"errorCode": "ERR_DIRECT_INVOKE",
-                       "message": f"failed to invoke, id: {app_id}, err: failed to resolve address for "
-                                  f"'{app_id}-dapr': no such host"}).encode()
+    return json.dumps(
+        {
+            "errorCode": "ERR_DIRECT_INVOKE",
+            "message": f"failed to invoke, id: {app_id}, err: failed to resolve address for "
+            f"'{app_id}-dapr': no such host",
+        }
+    ).encode()
 
 
 def app_api_token(settings: SandboxSettings) -> str:

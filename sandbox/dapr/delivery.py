@@ -51,12 +51,14 @@ class Delivery:
                 if outcome == "SUCCESS":
                     return
                 if outcome == "DROP":
-                    log.warning("subscriber %s%s dropped event %s (%s)", app, route, event.get("id", "(no id)"),
-                                answer.status)
+                    log.warning(
+                        "subscriber %s%s dropped event %s (%s)", app, route, event.get("id", "(no id)"), answer.status
+                    )
                     return
                 log.warning("subscriber %s%s answered %s", app, route, answer.status)
             except HTTPFailure as exc:
                 log.warning("delivery to %s%s failed: %s", app, route, type(exc).__name__)
             await asyncio.sleep(0.1 * 2**attempt)
-        log.error("dropped event %s for %s%s after %d attempts", event.get("id", "(no id)"), app, route,
-                  DELIVERY_ATTEMPTS)
+        log.error(
+            "dropped event %s for %s%s after %d attempts", event.get("id", "(no id)"), app, route, DELIVERY_ATTEMPTS
+        )

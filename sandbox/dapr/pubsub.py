@@ -17,8 +17,9 @@ import logging
 import re
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from sandbox.common.downstream import start_in_background
 
@@ -44,14 +45,16 @@ class Subscription:
 
 # services/*/.dapr/components/subscriptions.yaml and the chart's Subscription resources
 SUBSCRIPTIONS = (
-    Subscription("budapp", "budAppMessages", "/notifications",
-                 (('event.type == "credential_update"', "/credentials/update"),)),
+    Subscription(
+        "budapp", "budAppMessages", "/notifications", (('event.type == "credential_update"', "/credentials/update"),)
+    ),
     Subscription("budnotify", "notificationMessages", "/notifications"),
     Subscription("budcluster", "budClusterMessages", "/notifications"),
     Subscription("budsim", "budSimMessages", "/notifications"),
     Subscription("budmodel", "modelEvalMessages", "/notifications"),
-    Subscription("budmetrics", "budMetricsMessages", None,
-                 (('event.type == "add_observability_metrics"', "/observability/add"),)),
+    Subscription(
+        "budmetrics", "budMetricsMessages", None, (('event.type == "add_observability_metrics"', "/observability/add"),)
+    ),
 )
 
 _EQUALS = re.compile(r'^\s*event\.(\w+)\s*==\s*"([^"]*)"\s*$')
@@ -76,17 +79,28 @@ def passthrough(event: dict[str, Any], pubsub: str, topic: str) -> dict[str, Any
     return {**trace_fields(), **event, "topic": topic, "pubsubname": pubsub}
 
 
-def wrap(data: Any, content_type: str, source: str, pubsub: str, topic: str,
-         metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def wrap(
+    data: Any, content_type: str, source: str, pubsub: str, topic: str, metadata: dict[str, str] | None = None
+) -> dict[str, Any]:
     overrides = {k.removeprefix("cloudevent."): v for k, v in (metadata or {}).items() if k.startswith("cloudevent.")}
-    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": source, "type": "com.dapr.event.sent",
-            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "datacontenttype": content_type, **trace_fields(), **overrides,
-            "topic": topic, "pubsubname": pubsub, "data": data}
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": source,
+        "type": "com.dapr.event.sent",
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "datacontenttype": content_type,
+        **trace_fields(),
+        **overrides,
+        "topic": topic,
+        "pubsubname": pubsub,
+        "data": data,
+    }
 
 
-def event_of(body: bytes, content_type: str, source: str, pubsub: str, topic: str,
-             metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def event_of(
+    body: bytes, content_type: str, source: str, pubsub: str, topic: str, metadata: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The event daprd would put on the topic for this publish request."""
     content_type = content_type or "application/json"
     if content_type.startswith(CLOUD_EVENT_TYPE):
@@ -131,8 +145,12 @@ class Topics:
             try:
                 route = subscription.route_for(event)
                 if route is None:
-                    log.info("no route of %s on %s matches event %s", subscription.app, subscription.topic,
-                             event.get("id", "(no id)"))
+                    log.info(
+                        "no route of %s on %s matches event %s",
+                        subscription.app,
+                        subscription.topic,
+                        event.get("id", "(no id)"),
+                    )
                 else:
                     await self._deliver(event, subscription.app, route)
             except Exception:

@@ -18,10 +18,10 @@ import logging
 from typing import Any
 
 import grpc
+from dapr.ext.workflow._durabletask.internal import orchestrator_service_pb2_grpc as workflow_grpc
 from dapr.proto.runtime.v1 import dapr_pb2_grpc
 from fastapi import FastAPI, Request, Response
 
-from dapr.ext.workflow._durabletask.internal import orchestrator_service_pb2_grpc as workflow_grpc
 from sandbox.common.app_factory import create_service_app
 from sandbox.common.http import HTTPFailure, PooledHTTP
 from sandbox.dapr import metadata, pubsub, state_store
@@ -42,8 +42,9 @@ def app_id(request: Request) -> str:
 
 
 def error(status: int, code: str, message: str) -> Response:
-    return Response(json.dumps({"errorCode": code, "message": message}), status_code=status,
-                    media_type="application/json")
+    return Response(
+        json.dumps({"errorCode": code, "message": message}), status_code=status, media_type="application/json"
+    )
 
 
 async def start(app: FastAPI) -> None:
@@ -86,11 +87,16 @@ def create_app(settings: SandboxSettings) -> FastAPI:
     @app.post("/v1.0/state/{store}")
     async def save_state(store: str, request: Request) -> Response:
         try:
-            items = [state_store.StateItem(
-                key=item["key"], data=json.dumps(item.get("value")), etag=item.get("etag") or None,
-                ttl=state_store.ttl_of(item.get("metadata")),
-                first_write=(item.get("options") or {}).get("concurrency") == FIRST_WRITE)
-                for item in await request.json()]
+            items = [
+                state_store.StateItem(
+                    key=item["key"],
+                    data=json.dumps(item.get("value")),
+                    etag=item.get("etag") or None,
+                    ttl=state_store.ttl_of(item.get("metadata")),
+                    first_write=(item.get("options") or {}).get("concurrency") == FIRST_WRITE,
+                )
+                for item in await request.json()
+            ]
         except (ValueError, KeyError, TypeError) as exc:
             return error(400, "ERR_MALFORMED_REQUEST", f"failed deserializing HTTP body: {exc}")
         try:
@@ -103,8 +109,10 @@ def create_app(settings: SandboxSettings) -> FastAPI:
     async def get_bulk_state(store: str, request: Request) -> list[dict[str, Any]]:
         keys = list((await request.json()).get("keys") or [])
         found = await state_store.get_many(request.app.state.redis, app_id(request), keys)
-        return [{"key": key, **({"data": json.loads(data), "etag": etag} if data is not None else {})}
-                for key, (data, etag) in zip(keys, found)]
+        return [
+            {"key": key, **({"data": json.loads(data), "etag": etag} if data is not None else {})}
+            for key, (data, etag) in zip(keys, found, strict=False)
+        ]
 
     @app.get("/v1.0/state/{store}/{key:path}")
     async def get_state(store: str, key: str, request: Request) -> Response:
@@ -116,8 +124,9 @@ def create_app(settings: SandboxSettings) -> FastAPI:
     @app.delete("/v1.0/state/{store}/{key:path}")
     async def delete_state(store: str, key: str, request: Request) -> Response:
         try:
-            await state_store.delete(request.app.state.redis, app_id(request), key,
-                                     request.headers.get("if-match") or None)
+            await state_store.delete(
+                request.app.state.redis, app_id(request), key, request.headers.get("if-match") or None
+            )
         except state_store.ETagMismatch as exc:
             return error(409, "ERR_STATE_DELETE", f"failed deleting state with key {key}: {exc}")
         return Response(status_code=204)
@@ -127,23 +136,37 @@ def create_app(settings: SandboxSettings) -> FastAPI:
         base = app_url(request.app.state.settings, target)
         if base is None:
             return Response(not_found_body(target), status_code=500, media_type="application/json")
-        headers = app_headers(request.app.state.settings, target,
-                              {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS})
+        headers = app_headers(
+            request.app.state.settings,
+            target,
+            {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS},
+        )
         try:
             answer = await request.app.state.http.request(
-                request.method, f"{base}/{path}", params=list(request.query_params.multi_items()),
-                content=await request.body(), headers=headers)
+                request.method,
+                f"{base}/{path}",
+                params=list(request.query_params.multi_items()),
+                content=await request.body(),
+                headers=headers,
+            )
         except HTTPFailure as exc:
             return error(500, "ERR_DIRECT_INVOKE", f"failed to invoke, id: {target}, err: {exc}")
         return Response(answer.content, status_code=answer.status, media_type=answer.content_type)
 
     @app.post("/v1.0/publish/{pubsub_name}/{topic}")
     async def publish(pubsub_name: str, topic: str, request: Request) -> Response:
-        publish_metadata = {k.removeprefix("metadata."): v for k, v in request.query_params.items()
-                            if k.startswith("metadata.")}
+        publish_metadata = {
+            k.removeprefix("metadata."): v for k, v in request.query_params.items() if k.startswith("metadata.")
+        }
         try:
-            event = pubsub.event_of(await request.body(), request.headers.get("content-type", ""), app_id(request),
-                                    pubsub_name, topic, publish_metadata)
+            event = pubsub.event_of(
+                await request.body(),
+                request.headers.get("content-type", ""),
+                app_id(request),
+                pubsub_name,
+                topic,
+                publish_metadata,
+            )
         except ValueError as exc:
             return error(400, "ERR_PUBSUB_CLOUD_EVENTS_SER", f"error when publishing to topic {topic}: {exc}")
         request.app.state.topics.publish(event)

@@ -17,15 +17,14 @@ import asyncio
 import datetime
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
-
-from google.protobuf import timestamp_pb2, wrappers_pb2
 
 from dapr.ext.workflow._durabletask.internal import history_events_pb2 as history
 from dapr.ext.workflow._durabletask.internal import orchestration_pb2 as orchestration
 from dapr.ext.workflow._durabletask.internal import orchestrator_actions_pb2 as actions
 from dapr.ext.workflow._durabletask.internal import orchestrator_service_pb2 as service
+from google.protobuf import timestamp_pb2, wrappers_pb2
 
 log = logging.getLogger("sandbox.dapr.workflows")
 MAX_TIMER = datetime.timedelta(hours=1)
@@ -97,16 +96,26 @@ class Instance:
         self.changed = asyncio.Event()
 
     def started_event(self) -> history.HistoryEvent:
-        return event(executionStarted=history.ExecutionStartedEvent(
-            name=self.name, input=string_value(self.input),
-            workflowInstance=orchestration.WorkflowInstance(
-                instanceId=self.id, executionId=wrappers_pb2.StringValue(value=self.execution_id))))
+        return event(
+            executionStarted=history.ExecutionStartedEvent(
+                name=self.name,
+                input=string_value(self.input),
+                workflowInstance=orchestration.WorkflowInstance(
+                    instanceId=self.id, executionId=wrappers_pb2.StringValue(value=self.execution_id)
+                ),
+            )
+        )
 
     def state(self, with_payloads: bool) -> orchestration.WorkflowState:
         state = orchestration.WorkflowState(
-            instanceId=self.id, name=self.name, workflowStatus=self.status, createdTimestamp=timestamp(self.created),
-            lastUpdatedTimestamp=timestamp(self.updated), executionId=wrappers_pb2.StringValue(value=self.execution_id),
-            failureDetails=self.failure)
+            instanceId=self.id,
+            name=self.name,
+            workflowStatus=self.status,
+            createdTimestamp=timestamp(self.created),
+            lastUpdatedTimestamp=timestamp(self.updated),
+            executionId=wrappers_pb2.StringValue(value=self.execution_id),
+            failureDetails=self.failure,
+        )
         if self.completed:
             state.completedTimestamp.CopyFrom(timestamp(self.completed))
         if with_payloads:
@@ -133,8 +142,13 @@ class WorkflowEngine:
 
     # -- client side ---------------------------------------------------------------
 
-    def start(self, name: str, instance_id: str, input: wrappers_pb2.StringValue | None,
-              start_at: datetime.datetime | None = None) -> Instance:
+    def start(
+        self,
+        name: str,
+        instance_id: str,
+        input: wrappers_pb2.StringValue | None,
+        start_at: datetime.datetime | None = None,
+    ) -> Instance:
         existing = self.instances.get(instance_id)
         if existing is not None and existing.status not in TERMINAL:
             raise InstanceExists(f"an active workflow with ID '{instance_id}' already exists")
@@ -221,12 +235,18 @@ class WorkflowEngine:
         if instance.status in TERMINAL:
             return
         if response.HasField("failureDetails"):
-            result = event(taskFailed=history.TaskFailedEvent(
-                taskScheduledId=response.taskId, failureDetails=response.failureDetails))
+            result = event(
+                taskFailed=history.TaskFailedEvent(
+                    taskScheduledId=response.taskId, failureDetails=response.failureDetails
+                )
+            )
         else:
-            result = event(taskCompleted=history.TaskCompletedEvent(
-                taskScheduledId=response.taskId, result=string_value(response.result)
-                if response.HasField("result") else None))
+            result = event(
+                taskCompleted=history.TaskCompletedEvent(
+                    taskScheduledId=response.taskId,
+                    result=string_value(response.result) if response.HasField("result") else None,
+                )
+            )
         instance.inbox.append(result)
         self._dispatch(instance)
 
@@ -250,7 +270,7 @@ class WorkflowEngine:
 
     def _dispatch(self, instance: Instance) -> None:
         """Start the instance's next turn, if it has news and no turn is out."""
-        if instance.turn is not None or not instance.inbox or instance.status in TERMINAL + (SUSPENDED,):
+        if instance.turn is not None or not instance.inbox or instance.status in (*TERMINAL, SUSPENDED):
             return
         if instance.status == PENDING:
             instance.status = RUNNING
@@ -259,9 +279,15 @@ class WorkflowEngine:
         instance.inbox = []
         token = uuid.uuid4().hex
         instance.turn = (token, new_events)
-        item = service.WorkItem(completionToken=token, workflowRequest=service.WorkflowRequest(
-            instanceId=instance.id, executionId=wrappers_pb2.StringValue(value=instance.execution_id),
-            pastEvents=instance.past, newEvents=new_events))
+        item = service.WorkItem(
+            completionToken=token,
+            workflowRequest=service.WorkflowRequest(
+                instanceId=instance.id,
+                executionId=wrappers_pb2.StringValue(value=instance.execution_id),
+                pastEvents=instance.past,
+                newEvents=new_events,
+            ),
+        )
         self.outstanding[token] = Outstanding(item, instance.id, instance.execution_id)
         self.hand_out(item)
 
@@ -273,8 +299,14 @@ class WorkflowEngine:
             self._create_timer(instance, action.id, action.createTimer)
         elif kind == "sendEvent":
             send = action.sendEvent
-            instance.past.append(event(eventId=action.id, eventSent=history.EventSentEvent(
-                instanceId=send.instance.instanceId, name=send.name, input=string_value(send.data))))
+            instance.past.append(
+                event(
+                    eventId=action.id,
+                    eventSent=history.EventSentEvent(
+                        instanceId=send.instance.instanceId, name=send.name, input=string_value(send.data)
+                    ),
+                )
+            )
             if send.instance.instanceId in self.instances:
                 self.raise_event(send.instance.instanceId, send.name, send.data)
         elif kind == "terminateWorkflow":
@@ -284,20 +316,40 @@ class WorkflowEngine:
             return self._complete(instance, action.completeWorkflow)
         else:
             log.warning("workflow %s asked for %s, which this engine does not run; it fails", instance.id, kind)
-            self._finish(instance, FAILED, None, orchestration.TaskFailureDetails(
-                errorType="NotSupported", errorMessage=f"the sandbox's workflow engine does not run {kind}"))
+            self._finish(
+                instance,
+                FAILED,
+                None,
+                orchestration.TaskFailureDetails(
+                    errorType="NotSupported", errorMessage=f"the sandbox's workflow engine does not run {kind}"
+                ),
+            )
         return None
 
     def _schedule_activity(self, instance: Instance, task_id: int, task: actions.ScheduleTaskAction) -> None:
-        instance.past.append(event(eventId=task_id, taskScheduled=history.TaskScheduledEvent(
-            name=task.name, input=string_value(task.input) if task.HasField("input") else None,
-            taskExecutionId=task.taskExecutionId)))
+        instance.past.append(
+            event(
+                eventId=task_id,
+                taskScheduled=history.TaskScheduledEvent(
+                    name=task.name,
+                    input=string_value(task.input) if task.HasField("input") else None,
+                    taskExecutionId=task.taskExecutionId,
+                ),
+            )
+        )
         token = uuid.uuid4().hex
-        item = service.WorkItem(completionToken=token, activityRequest=service.ActivityRequest(
-            name=task.name, taskId=task_id, taskExecutionId=task.taskExecutionId,
-            input=task.input if task.HasField("input") else None,
-            workflowInstance=orchestration.WorkflowInstance(
-                instanceId=instance.id, executionId=wrappers_pb2.StringValue(value=instance.execution_id))))
+        item = service.WorkItem(
+            completionToken=token,
+            activityRequest=service.ActivityRequest(
+                name=task.name,
+                taskId=task_id,
+                taskExecutionId=task.taskExecutionId,
+                input=task.input if task.HasField("input") else None,
+                workflowInstance=orchestration.WorkflowInstance(
+                    instanceId=instance.id, executionId=wrappers_pb2.StringValue(value=instance.execution_id)
+                ),
+            ),
+        )
         self.outstanding[token] = Outstanding(item, instance.id, instance.execution_id)
         self.hand_out(item)
 
@@ -332,15 +384,27 @@ class WorkflowEngine:
             instance.input, instance.past, instance.output, instance.failure = result, [], None, None
             instance.inbox = [instance.started_event(), *done.carryoverEvents]
             return "restarted"
-        instance.past.append(event(executionCompleted=history.ExecutionCompletedEvent(
-            workflowStatus=done.workflowStatus, result=result,
-            failureDetails=done.failureDetails if done.HasField("failureDetails") else None)))
-        self._finish(instance, done.workflowStatus, result,
-                     done.failureDetails if done.HasField("failureDetails") else None)
+        instance.past.append(
+            event(
+                executionCompleted=history.ExecutionCompletedEvent(
+                    workflowStatus=done.workflowStatus,
+                    result=result,
+                    failureDetails=done.failureDetails if done.HasField("failureDetails") else None,
+                )
+            )
+        )
+        self._finish(
+            instance, done.workflowStatus, result, done.failureDetails if done.HasField("failureDetails") else None
+        )
         return None
 
-    def _finish(self, instance: Instance, status: int, output: wrappers_pb2.StringValue | None,
-                failure: orchestration.TaskFailureDetails | None) -> None:
+    def _finish(
+        self,
+        instance: Instance,
+        status: int,
+        output: wrappers_pb2.StringValue | None,
+        failure: orchestration.TaskFailureDetails | None,
+    ) -> None:
         instance.status, instance.output, instance.failure = status, output, failure
         instance.completed = now()
         instance.inbox = []
@@ -348,8 +412,14 @@ class WorkflowEngine:
         self._forget_work(instance)
         instance.turn = None
         instance.touch()
-        log.log(logging.WARNING if status == FAILED else logging.INFO, "workflow %s (%s) ended %s%s", instance.id,
-                instance.name, orchestration.OrchestrationStatus.Name(status), f": {failure.errorMessage}" if failure else "")
+        log.log(
+            logging.WARNING if status == FAILED else logging.INFO,
+            "workflow %s (%s) ended %s%s",
+            instance.id,
+            instance.name,
+            orchestration.OrchestrationStatus.Name(status),
+            f": {failure.errorMessage}" if failure else "",
+        )
 
     def _cancel_timers(self, instance: Instance) -> None:
         for handle in instance.timers:

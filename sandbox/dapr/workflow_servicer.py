@@ -8,13 +8,13 @@ finish starting without this. Methods the clients do not use answer UNIMPLEMENTE
 from __future__ import annotations
 
 import datetime
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import grpc
-from google.protobuf import empty_pb2
-
 from dapr.ext.workflow._durabletask.internal import orchestrator_service_pb2 as service
 from dapr.ext.workflow._durabletask.internal import orchestrator_service_pb2_grpc as service_grpc
+from google.protobuf import empty_pb2
+
 from sandbox.dapr.workflow_engine import (
     PENDING,
     TERMINAL,
@@ -47,18 +47,24 @@ class WorkflowServicer(service_grpc.TaskHubSidecarServiceServicer):
         self._engine.complete_activity(request)
         return service.CompleteTaskResponse()
 
-    async def CompleteOrchestratorTask(self, request: service.WorkflowResponse, context) -> service.CompleteTaskResponse:
+    async def CompleteOrchestratorTask(
+        self, request: service.WorkflowResponse, context
+    ) -> service.CompleteTaskResponse:
         self._engine.complete_orchestration(request)
         return service.CompleteTaskResponse()
 
     CompleteWorkflowTask = CompleteOrchestratorTask
 
     async def StartInstance(self, request: service.CreateInstanceRequest, context) -> service.CreateInstanceResponse:
-        start_at = (request.scheduledStartTimestamp.ToDatetime(tzinfo=datetime.UTC)
-                    if request.HasField("scheduledStartTimestamp") else None)
+        start_at = (
+            request.scheduledStartTimestamp.ToDatetime(tzinfo=datetime.UTC)
+            if request.HasField("scheduledStartTimestamp")
+            else None
+        )
         try:
-            instance = self._engine.start(request.name, request.instanceId,
-                                          request.input if request.HasField("input") else None, start_at)
+            instance = self._engine.start(
+                request.name, request.instanceId, request.input if request.HasField("input") else None, start_at
+            )
         except InstanceExists as exc:
             await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(exc))
         return service.CreateInstanceResponse(instanceId=instance.id)
@@ -80,13 +86,19 @@ class WorkflowServicer(service_grpc.TaskHubSidecarServiceServicer):
         return service.GetInstanceResponse(exists=True, workflowState=instance.state(request.getInputsAndOutputs))
 
     async def RaiseEvent(self, request: service.RaiseEventRequest, context) -> service.RaiseEventResponse:
-        await self._on_instance(context, self._engine.raise_event, request.instanceId, request.name,
-                                request.input if request.HasField("input") else None)
+        await self._on_instance(
+            context,
+            self._engine.raise_event,
+            request.instanceId,
+            request.name,
+            request.input if request.HasField("input") else None,
+        )
         return service.RaiseEventResponse()
 
     async def TerminateInstance(self, request: service.TerminateRequest, context) -> service.TerminateResponse:
-        await self._on_instance(context, self._engine.terminate, request.instanceId,
-                                request.output if request.HasField("output") else None)
+        await self._on_instance(
+            context, self._engine.terminate, request.instanceId, request.output if request.HasField("output") else None
+        )
         return service.TerminateResponse()
 
     async def SuspendInstance(self, request: service.SuspendRequest, context) -> service.SuspendResponse:
@@ -102,8 +114,9 @@ class WorkflowServicer(service_grpc.TaskHubSidecarServiceServicer):
             deleted = self._engine.purge(request.instanceId)
         else:
             statuses = set(request.purgeInstanceFilter.runtimeStatus) or set(TERMINAL)
-            deleted = sum(self._engine.purge(i.id) for i in list(self._engine.instances.values())
-                          if i.status in statuses)
+            deleted = sum(
+                self._engine.purge(i.id) for i in list(self._engine.instances.values()) if i.status in statuses
+            )
         return service.PurgeInstancesResponse(deletedInstanceCount=deleted)
 
     @staticmethod

@@ -12,8 +12,17 @@ from fastapi.responses import Response
 
 from sandbox.common.passwords import hash_password
 from sandbox.keycloak import authz_defaults
-from sandbox.keycloak.realms import (client_body, client_repr, create_realm, default_role, new_secret, now_ms,
-                                     realm_repr, role_repr, user_repr)
+from sandbox.keycloak.realms import (
+    client_body,
+    client_repr,
+    create_realm,
+    default_role,
+    new_secret,
+    now_ms,
+    realm_repr,
+    role_repr,
+    user_repr,
+)
 from sandbox.keycloak.store import Conflict, Obj, Realm
 from sandbox.keycloak.web import KeycloakError, base_url, conflict, not_found, realm_or_404, require_admin, store
 
@@ -28,7 +37,7 @@ def page(items: list[Any], request: Request, default_max: int = -1) -> list[Any]
     """Keycloak's ``first``/``max`` paging; ``max=-1`` is no limit."""
     first = int(request.query_params.get("first") or 0)
     limit = int(request.query_params.get("max") or default_max)
-    return items[first:] if limit < 0 else items[first:first + limit]
+    return items[first:] if limit < 0 else items[first : first + limit]
 
 
 def created(request: Request, path: str) -> Response:
@@ -100,8 +109,12 @@ async def add_role(realm_name: str, request: Request) -> Response:
     payload = await body_of(request)
     name = payload.get("name") or ""
     try:
-        await store(request).insert(realm.name, "role", name, {"description": payload.get("description", ""),
-                                                               "attributes": payload.get("attributes", {})})
+        await store(request).insert(
+            realm.name,
+            "role",
+            name,
+            {"description": payload.get("description", ""), "attributes": payload.get("attributes", {})},
+        )
     except Conflict:
         raise conflict(f"Role with name {name} already exists") from None
     return created(request, f"/admin/realms/{realm.name}/roles/{name}")
@@ -145,12 +158,12 @@ def user_filter(request: Request):
         for param, key in fields.items():
             if param in query and not _matches(user.name if key is None else user.body.get(key), query[param], exact):
                 return False
-        if search and not any(search in (v or "").lower() for v in
-                              (user.name, user.body.get("email"), user.body.get("firstName"), user.body.get("lastName"))):
+        if search and not any(
+            search in (v or "").lower()
+            for v in (user.name, user.body.get("email"), user.body.get("firstName"), user.body.get("lastName"))
+        ):
             return False
-        if "enabled" in query and bool(user.body.get("enabled")) != truthy(query["enabled"]):
-            return False
-        return True
+        return not ("enabled" in query and bool(user.body.get("enabled")) != truthy(query["enabled"]))
 
     return keep
 
@@ -202,9 +215,15 @@ async def add_user(realm_name: str, request: Request) -> Response:
     if not username:
         raise KeycloakError(400, {"errorMessage": "User name is missing"})
     default = await store(request).by_name(realm.name, "role", default_role(realm.name))
-    body = {"enabled": False, "emailVerified": False, "attributes": {}, "requiredActions": [],
-            **{k: payload[k] for k in USER_FIELDS if k in payload},
-            "createdTimestamp": now_ms(), "realmRoles": [default.sid] if default else []}
+    body = {
+        "enabled": False,
+        "emailVerified": False,
+        "attributes": {},
+        "requiredActions": [],
+        **{k: payload[k] for k in USER_FIELDS if k in payload},
+        "createdTimestamp": now_ms(),
+        "realmRoles": [default.sid] if default else [],
+    }
     if body.get("email"):
         body["email"] = body["email"].strip().lower()
     user = Obj(uuid4(), "user", username, body)
@@ -270,9 +289,15 @@ async def list_credentials(realm_name: str, user_id: str, request: Request) -> l
     meta = user.body.get("passwordCredential")
     if not user.secret or not meta:
         return []
-    return [{"id": meta["id"], "type": "password", "createdDate": meta["createdDate"],
-             "credentialData": json.dumps({"hashIterations": 1, "algorithm": "scrypt"}),
-             "userLabel": "My password"}]
+    return [
+        {
+            "id": meta["id"],
+            "type": "password",
+            "createdDate": meta["createdDate"],
+            "credentialData": json.dumps({"hashIterations": 1, "algorithm": "scrypt"}),
+            "userLabel": "My password",
+        }
+    ]
 
 
 @router.delete("/{realm_name}/users/{user_id}/credentials/{credential_id}")
@@ -294,8 +319,9 @@ async def _roles_named(request: Request, realm: Realm, wanted: list[Any]) -> lis
     found = []
     for item in wanted:
         ref = item if isinstance(item, dict) else {"name": item}
-        role = next((r for r in roles if r.sid == ref.get("id") or (not ref.get("id") and r.name == ref.get("name"))),
-                    None)
+        role = next(
+            (r for r in roles if r.sid == ref.get("id") or (not ref.get("id") and r.name == ref.get("name"))), None
+        )
         if role is None:
             raise not_found("Role not found")
         found.append(role)
@@ -345,8 +371,11 @@ async def list_clients(realm_name: str, request: Request) -> list[dict[str, Any]
     realm = await realm_or_404(request, realm_name)
     wanted = request.query_params.get("clientId")
     search = truthy(request.query_params.get("search"))
-    clients = [c for c in await store(request).all(realm.name, "client")
-               if wanted is None or (wanted.lower() in c.name.lower() if search else c.name == wanted)]
+    clients = [
+        c
+        for c in await store(request).all(realm.name, "client")
+        if wanted is None or (wanted.lower() in c.name.lower() if search else c.name == wanted)
+    ]
     return page([client_repr(c) for c in clients], request)
 
 

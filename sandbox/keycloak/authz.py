@@ -38,9 +38,12 @@ class ResourceServer:
     policies: list[Obj] = field(default_factory=list)
 
     @classmethod
-    def of(cls, objects: list[Obj]) -> "ResourceServer":
-        return cls([o for o in objects if o.kind == RESOURCE], [o for o in objects if o.kind == SCOPE],
-                   [o for o in objects if o.kind == POLICY])
+    def of(cls, objects: list[Obj]) -> ResourceServer:
+        return cls(
+            [o for o in objects if o.kind == RESOURCE],
+            [o for o in objects if o.kind == SCOPE],
+            [o for o in objects if o.kind == POLICY],
+        )
 
     def scope_names(self) -> dict[str, str]:
         return {s.sid: s.name for s in self.scopes}
@@ -48,7 +51,8 @@ class ResourceServer:
     def resource(self, reference: str) -> Obj | None:
         """A resource by id or by name, as the ``permission`` parameter may name it."""
         return next((r for r in self.resources if r.sid == reference), None) or next(
-            (r for r in self.resources if r.name == reference), None)
+            (r for r in self.resources if r.name == reference), None
+        )
 
 
 @dataclass
@@ -101,8 +105,9 @@ def _permission_grants(permission: Obj, subject: Subject, by_id: dict[str, Obj])
     return _combine(results, body.get("decisionStrategy", "UNANIMOUS")) != (body.get("logic") == "NEGATIVE")
 
 
-def _granted(server: ResourceServer, subject: Subject, resource: Obj, scope_id: str | None,
-             by_id: dict[str, Obj]) -> bool:
+def _granted(
+    server: ResourceServer, subject: Subject, resource: Obj, scope_id: str | None, by_id: dict[str, Obj]
+) -> bool:
     permissions = [p for p in server.policies if p.body.get("type") in PERMISSION_TYPES]
     applicable = [p for p in permissions if _applies(p, resource, scope_id)]
     return bool(applicable) and all(_permission_grants(p, subject, by_id) for p in applicable)
@@ -129,8 +134,9 @@ def parse_permissions(values: list[str], server: ResourceServer) -> list[tuple[O
     return requested
 
 
-def decide(server: ResourceServer, subject: Subject,
-           requested: list[tuple[Obj, list[str]]] | None = None) -> list[dict[str, Any]]:
+def decide(
+    server: ResourceServer, subject: Subject, requested: list[tuple[Obj, list[str]]] | None = None
+) -> list[dict[str, Any]]:
     """The granted permissions, ``[{rsid, rsname, scopes}]``: of the requested resources and scopes, or of
     every resource of the server when nothing is requested."""
     by_id = {p.sid: p for p in server.policies}

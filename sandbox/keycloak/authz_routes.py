@@ -15,8 +15,9 @@ from sandbox.keycloak.authz import PERMISSION_TYPES, POLICY, RESOURCE, SCOPE, Re
 from sandbox.keycloak.store import Conflict, Obj, Realm
 from sandbox.keycloak.web import KeycloakError, conflict, require_admin, store
 
-router = APIRouter(prefix="/admin/realms/{realm_name}/clients/{client_id}/authz/resource-server",
-                   dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/admin/realms/{realm_name}/clients/{client_id}/authz/resource-server", dependencies=[Depends(require_admin)]
+)
 POLICY_FIELDS = ("description", "logic", "decisionStrategy", "resourceType", "roles", "config")
 
 
@@ -52,8 +53,12 @@ def scope_repr(scope: Obj) -> dict[str, Any]:
 def resource_repr(resource: Obj, server: ResourceServer) -> dict[str, Any]:
     names = server.scope_names()
     body = {k: v for k, v in resource.body.items() if k != "scopes"}
-    return {"_id": resource.sid, "name": resource.name, **body,
-            "scopes": [{"id": s, "name": names[s]} for s in resource.body.get("scopes", []) if s in names]}
+    return {
+        "_id": resource.sid,
+        "name": resource.name,
+        **body,
+        "scopes": [{"id": s, "name": names[s]} for s in resource.body.get("scopes", []) if s in names],
+    }
 
 
 def policy_repr(policy: Obj) -> dict[str, Any]:
@@ -64,9 +69,15 @@ def policy_repr(policy: Obj) -> dict[str, Any]:
         config["users"] = json.dumps(body.get("users", []))
     if body.get("resourceType"):
         config["defaultResourceType"] = body["resourceType"]
-    return {"id": policy.sid, "name": policy.name, "description": body.get("description", ""),
-            "type": body.get("type"), "logic": body.get("logic", "POSITIVE"),
-            "decisionStrategy": body.get("decisionStrategy", "UNANIMOUS"), "config": config}
+    return {
+        "id": policy.sid,
+        "name": policy.name,
+        "description": body.get("description", ""),
+        "type": body.get("type"),
+        "logic": body.get("logic", "POSITIVE"),
+        "decisionStrategy": body.get("decisionStrategy", "UNANIMOUS"),
+        "config": config,
+    }
 
 
 def typed_policy_repr(policy: Obj) -> dict[str, Any]:
@@ -87,8 +98,14 @@ def typed_policy_repr(policy: Obj) -> dict[str, Any]:
 @router.get("")
 async def settings_of(realm_name: str, client_id: str, request: Request) -> dict[str, Any]:
     _, client = await server_of(request, realm_name, client_id)
-    return {"id": client.sid, "clientId": client.name, "name": client.name, "allowRemoteResourceManagement": True,
-            "policyEnforcementMode": "ENFORCING", "decisionStrategy": "UNANIMOUS"}
+    return {
+        "id": client.sid,
+        "clientId": client.name,
+        "name": client.name,
+        "allowRemoteResourceManagement": True,
+        "policyEnforcementMode": "ENFORCING",
+        "decisionStrategy": "UNANIMOUS",
+    }
 
 
 # -- scopes -------------------------------------------------------------------
@@ -156,17 +173,22 @@ async def owner_of(request: Request, realm: Realm, client: Obj, owner: Any) -> d
     if not reference or reference in (client.sid, client.name):
         return {"id": client.sid, "name": client.name}
     user = await store(request).get(realm.name, "user", str(reference)) or await store(request).by_name(
-        realm.name, "user", str(reference).lower())
+        realm.name, "user", str(reference).lower()
+    )
     return {"id": user.sid, "name": user.name} if user else {"id": str(reference)}
 
 
 async def resource_body(request: Request, realm: Realm, client: Obj, payload: dict[str, Any]) -> dict[str, Any]:
-    body = {"type": payload.get("type"), "owner": await owner_of(request, realm, client, payload.get("owner")),
-            "ownerManagedAccess": bool(payload.get("ownerManagedAccess", False)),
-            "displayName": payload.get("displayName"), "attributes": payload.get("attributes") or {},
-            "uris": payload.get("uris") or ([payload["uri"]] if payload.get("uri") else []),
-            "icon_uri": payload.get("icon_uri"),
-            "scopes": await scope_ids(request, realm, client, payload.get("scopes") or [])}
+    body = {
+        "type": payload.get("type"),
+        "owner": await owner_of(request, realm, client, payload.get("owner")),
+        "ownerManagedAccess": bool(payload.get("ownerManagedAccess", False)),
+        "displayName": payload.get("displayName"),
+        "attributes": payload.get("attributes") or {},
+        "uris": payload.get("uris") or ([payload["uri"]] if payload.get("uri") else []),
+        "icon_uri": payload.get("icon_uri"),
+        "scopes": await scope_ids(request, realm, client, payload.get("scopes") or []),
+    }
     return {k: v for k, v in body.items() if v is not None}
 
 
@@ -176,10 +198,13 @@ async def list_resources(realm_name: str, client_id: str, request: Request) -> l
     query = request.query_params
     server = await objects(request, client)
     exact = query.get("exactName")
-    chosen = [r for r in server.resources
-              if (r.name == exact if exact else contains(r.name, query.get("name")))
-              and (query.get("type") is None or r.body.get("type") == query["type"])
-              and (query.get("uri") is None or query["uri"] in r.body.get("uris", []))]
+    chosen = [
+        r
+        for r in server.resources
+        if (r.name == exact if exact else contains(r.name, query.get("name")))
+        and (query.get("type") is None or r.body.get("type") == query["type"])
+        and (query.get("uri") is None or query["uri"] in r.body.get("uris", []))
+    ]
     return page([resource_repr(r, server) for r in chosen], request)
 
 
@@ -241,15 +266,22 @@ def _ids(wanted: list[Any], candidates: list[Obj]) -> list[str]:
     ids = []
     for ref in wanted or []:
         ref = ref.get("id") or ref.get("name") if isinstance(ref, dict) else ref
-        found = next((c for c in candidates if c.sid == ref), None) or next((c for c in candidates if c.name == ref),
-                                                                            None)
+        found = next((c for c in candidates if c.sid == ref), None) or next(
+            (c for c in candidates if c.name == ref), None
+        )
         if found is not None and found.sid not in ids:
             ids.append(found.sid)
     return ids
 
 
-async def policy_body(request: Request, realm: Realm, client: Obj, kind: str, payload: dict[str, Any],
-                      previous: dict[str, Any] | None = None) -> dict[str, Any]:
+async def policy_body(
+    request: Request,
+    realm: Realm,
+    client: Obj,
+    kind: str,
+    payload: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     server = await objects(request, client)
     body = dict(previous or {"logic": "POSITIVE", "decisionStrategy": "UNANIMOUS"})
     body |= {k: payload[k] for k in POLICY_FIELDS if k in payload} | {"type": kind}
@@ -261,8 +293,9 @@ async def policy_body(request: Request, realm: Realm, client: Obj, kind: str, pa
         body["policies"] = _ids(payload.get("policies", []), server.policies)
     if kind == "user" and ("users" in payload or previous is None):
         users = await store(request).all(realm.name, "user")
-        body["users"] = _ids([u.lower() if isinstance(u, str) and not _is_id(u, users) else u
-                              for u in payload.get("users", [])], users)
+        body["users"] = _ids(
+            [u.lower() if isinstance(u, str) and not _is_id(u, users) else u for u in payload.get("users", [])], users
+        )
     return body
 
 
@@ -279,12 +312,14 @@ async def create_policy(request: Request, realm_name: str, client_id: str, kind:
         policy = await store(request).insert(realm.name, POLICY, name, body, owner=client.id)
     except Conflict:
         raise conflict(f"Policy with name [{name}] already exists") from None
-    return JSONResponse({**typed_policy_repr(policy), **{k: body[k] for k in ("resources", "scopes", "policies")}},
-                        status_code=201)
+    return JSONResponse(
+        {**typed_policy_repr(policy), **{k: body[k] for k in ("resources", "scopes", "policies")}}, status_code=201
+    )
 
 
-async def policy_or_404(request: Request, realm_name: str, client_id: str, policy_id: str,
-                        kind: str | None = None) -> tuple[Realm, Obj, Obj]:
+async def policy_or_404(
+    request: Request, realm_name: str, client_id: str, policy_id: str, kind: str | None = None
+) -> tuple[Realm, Obj, Obj]:
     realm, client = await server_of(request, realm_name, client_id)
     policy = await store(request).get(realm.name, POLICY, policy_id, owner=client.id)
     if policy is None or (kind is not None and policy.body.get("type") != kind):
@@ -300,13 +335,25 @@ def search_policies(request: Request, server: ResourceServer, permissions: bool 
     def keep(policy: Obj) -> bool:
         body = policy.body
         is_permission = body.get("type") in PERMISSION_TYPES
-        return ((permissions is None or is_permission == permissions)
-                and contains(policy.name, query.get("name"))
-                and (query.get("type") is None or body.get("type") == query["type"])
-                and (query.get("scope") is None or any(contains(scope_names.get(s, ""), query["scope"]) or s == query["scope"]
-                                                       for s in body.get("scopes", [])))
-                and (query.get("resource") is None or any(r == query["resource"] or contains(resources.get(r, ""), query["resource"])
-                                                          for r in body.get("resources", []))))
+        return (
+            (permissions is None or is_permission == permissions)
+            and contains(policy.name, query.get("name"))
+            and (query.get("type") is None or body.get("type") == query["type"])
+            and (
+                query.get("scope") is None
+                or any(
+                    contains(scope_names.get(s, ""), query["scope"]) or s == query["scope"]
+                    for s in body.get("scopes", [])
+                )
+            )
+            and (
+                query.get("resource") is None
+                or any(
+                    r == query["resource"] or contains(resources.get(r, ""), query["resource"])
+                    for r in body.get("resources", [])
+                )
+            )
+        )
 
     return page([policy_repr(p) for p in server.policies if keep(p)], request)
 
@@ -341,8 +388,9 @@ async def policy_scopes(realm_name: str, client_id: str, policy_id: str, request
 
 
 @router.get("/policy/{policy_id}/associatedPolicies")
-async def associated_policies(realm_name: str, client_id: str, policy_id: str,
-                              request: Request) -> list[dict[str, Any]]:
+async def associated_policies(
+    realm_name: str, client_id: str, policy_id: str, request: Request
+) -> list[dict[str, Any]]:
     _, client, policy = await policy_or_404(request, realm_name, client_id, policy_id)
     server = await objects(request, client)
     wanted = policy.body.get("policies", [])
@@ -350,8 +398,7 @@ async def associated_policies(realm_name: str, client_id: str, policy_id: str,
 
 
 @router.get("/policy/{policy_id}/dependentPolicies")
-async def dependent_policies(realm_name: str, client_id: str, policy_id: str,
-                             request: Request) -> list[dict[str, Any]]:
+async def dependent_policies(realm_name: str, client_id: str, policy_id: str, request: Request) -> list[dict[str, Any]]:
     _, client, policy = await policy_or_404(request, realm_name, client_id, policy_id)
     server = await objects(request, client)
     return [policy_repr(p) for p in server.policies if policy.sid in p.body.get("policies", [])]
@@ -379,15 +426,15 @@ async def add_policy(realm_name: str, client_id: str, kind: str, request: Reques
 
 @router.get("/policy/{kind}/{policy_id}")
 @router.get("/permission/{kind}/{policy_id}")
-async def get_typed_policy(realm_name: str, client_id: str, kind: str, policy_id: str,
-                           request: Request) -> dict[str, Any]:
+async def get_typed_policy(
+    realm_name: str, client_id: str, kind: str, policy_id: str, request: Request
+) -> dict[str, Any]:
     return typed_policy_repr((await policy_or_404(request, realm_name, client_id, policy_id, kind))[2])
 
 
 @router.put("/policy/{kind}/{policy_id}")
 @router.put("/permission/{kind}/{policy_id}")
-async def update_typed_policy(realm_name: str, client_id: str, kind: str, policy_id: str,
-                              request: Request) -> Response:
+async def update_typed_policy(realm_name: str, client_id: str, kind: str, policy_id: str, request: Request) -> Response:
     """Keycloak answers a policy update with 201 (python-keycloak expects it)."""
     realm, client, policy = await policy_or_404(request, realm_name, client_id, policy_id, kind)
     payload = await body_of(request)
@@ -402,8 +449,7 @@ async def update_typed_policy(realm_name: str, client_id: str, kind: str, policy
 
 @router.delete("/policy/{kind}/{policy_id}")
 @router.delete("/permission/{kind}/{policy_id}")
-async def delete_typed_policy(realm_name: str, client_id: str, kind: str, policy_id: str,
-                              request: Request) -> Response:
+async def delete_typed_policy(realm_name: str, client_id: str, kind: str, policy_id: str, request: Request) -> Response:
     _, _, policy = await policy_or_404(request, realm_name, client_id, policy_id, kind)
     await store(request).delete(policy)
     return Response(status_code=204)

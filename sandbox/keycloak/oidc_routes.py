@@ -54,8 +54,9 @@ async def _user(request: Request, realm: Realm, username: str) -> Obj | None:
     return found
 
 
-async def _tokens_for(request: Request, realm: Realm, session: Session, user: Obj,
-                      authorization: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+async def _tokens_for(
+    request: Request, realm: Realm, session: Session, user: Obj, authorization: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     roles = [r.name for r in await effective_roles(store(request), realm.name, user)]
     return tokens.token_response(realm, base_url(request), settings(request), session, user, roles, authorization)
 
@@ -75,8 +76,14 @@ async def _password_grant(request: Request, realm: Realm, form: FormData) -> dic
     scope = str(form.get("scope") or "")
     offline = "offline_access" in scope.split()
     lifetimes = tokens.Lifetimes(realm, settings(request))
-    session = await sessions(request).start(realm.name, user.sid, client.name, scope, offline,
-                                            lifetimes.offline_idle if offline else min(lifetimes.idle, lifetimes.max))
+    session = await sessions(request).start(
+        realm.name,
+        user.sid,
+        client.name,
+        scope,
+        offline,
+        lifetimes.offline_idle if offline else min(lifetimes.idle, lifetimes.max),
+    )
     return await _tokens_for(request, realm, session, user)
 
 
@@ -84,7 +91,9 @@ async def _session_of_refresh_token(request: Request, realm: Realm, client: Obj,
     try:
         claims = tokens.verify(realm, token, "Refresh", "Offline")
     except tokens.InvalidToken as exc:
-        raise oauth_error(400, "invalid_grant", "Token is not active" if exc.expired else "Invalid refresh token")
+        raise oauth_error(
+            400, "invalid_grant", "Token is not active" if exc.expired else "Invalid refresh token"
+        ) from exc
     if claims.get("azp") != client.name:
         raise oauth_error(400, "invalid_grant", "Invalid refresh token. Token client and authorized client don't match")
     session = await sessions(request).get(realm.name, claims["sid"])
@@ -163,7 +172,9 @@ async def logout(realm_name: str, request: Request) -> Response:
     try:
         claims = tokens.verify(realm, token, "Refresh", "Offline")
     except tokens.InvalidToken as exc:
-        raise oauth_error(400, "invalid_grant", "Token is not active" if exc.expired else "Invalid refresh token")
+        raise oauth_error(
+            400, "invalid_grant", "Token is not active" if exc.expired else "Invalid refresh token"
+        ) from exc
     if claims.get("azp") != client.name:
         raise oauth_error(400, "invalid_grant", "Invalid refresh token")
     await sessions(request).end(realm.name, claims["sid"])
@@ -198,12 +209,17 @@ async def discovery(realm_name: str, request: Request) -> dict[str, Any]:
     iss = tokens.issuer(base_url(request), realm.name)
     oidc = f"{iss}/protocol/openid-connect"
     return {
-        "issuer": iss, "authorization_endpoint": f"{oidc}/auth", "token_endpoint": f"{oidc}/token",
-        "introspection_endpoint": f"{oidc}/token/introspect", "userinfo_endpoint": f"{oidc}/userinfo",
-        "end_session_endpoint": f"{oidc}/logout", "jwks_uri": f"{oidc}/certs",
+        "issuer": iss,
+        "authorization_endpoint": f"{oidc}/auth",
+        "token_endpoint": f"{oidc}/token",
+        "introspection_endpoint": f"{oidc}/token/introspect",
+        "userinfo_endpoint": f"{oidc}/userinfo",
+        "end_session_endpoint": f"{oidc}/logout",
+        "jwks_uri": f"{oidc}/certs",
         "grant_types_supported": ["password", "refresh_token", UMA_GRANT],
         "response_types_supported": ["code", "none", "id_token", "token", "id_token token"],
-        "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": ["openid", "profile", "email", "roles", "offline_access"],
     }
@@ -213,17 +229,24 @@ async def discovery(realm_name: str, request: Request) -> dict[str, Any]:
 async def uma_discovery(realm_name: str, request: Request) -> dict[str, Any]:
     realm = await _realm(request, realm_name)
     iss = tokens.issuer(base_url(request), realm.name)
-    return {"issuer": iss, "token_endpoint": f"{iss}/protocol/openid-connect/token",
-            "jwks_uri": f"{iss}/protocol/openid-connect/certs", "grant_types_supported": [UMA_GRANT],
-            "resource_registration_endpoint": f"{iss}/authz/protection/resource_set",
-            "permission_endpoint": f"{iss}/authz/protection/permission"}
+    return {
+        "issuer": iss,
+        "token_endpoint": f"{iss}/protocol/openid-connect/token",
+        "jwks_uri": f"{iss}/protocol/openid-connect/certs",
+        "grant_types_supported": [UMA_GRANT],
+        "resource_registration_endpoint": f"{iss}/authz/protection/resource_set",
+        "permission_endpoint": f"{iss}/authz/protection/permission",
+    }
 
 
 @router.get("/realms/{realm_name}")
 async def realm_page(realm_name: str, request: Request) -> dict[str, Any]:
     realm = await _realm(request, realm_name)
     iss = tokens.issuer(base_url(request), realm.name)
-    return {"realm": realm.name, "public_key": realm.key.public_der_b64(),
-            "token-service": f"{iss}/protocol/openid-connect", "account-service": f"{iss}/account",
-            "tokens-not-before": 0}
-
+    return {
+        "realm": realm.name,
+        "public_key": realm.key.public_der_b64(),
+        "token-service": f"{iss}/protocol/openid-connect",
+        "account-service": f"{iss}/account",
+        "tokens-not-before": 0,
+    }

@@ -38,15 +38,28 @@ def now_ms() -> int:
 async def create_realm(store: Store, payload: dict[str, Any]) -> Realm:
     """A realm with Keycloak's built-in roles; raises store.Conflict when the name is taken."""
     name = payload["realm"]
-    body = {"enabled": True, "sslRequired": "external", "registrationAllowed": False,
-            "loginWithEmailAllowed": True, "duplicateEmailsAllowed": False, "resetPasswordAllowed": False,
-            "editUsernameAllowed": False, "bruteForceProtected": False,
-            **{k: v for k, v in payload.items() if k not in ("id", "realm")}}
+    body = {
+        "enabled": True,
+        "sslRequired": "external",
+        "registrationAllowed": False,
+        "loginWithEmailAllowed": True,
+        "duplicateEmailsAllowed": False,
+        "resetPasswordAllowed": False,
+        "editUsernameAllowed": False,
+        "bruteForceProtected": False,
+        **{k: v for k, v in payload.items() if k not in ("id", "realm")},
+    }
     realm = await store.create_realm(name, body)
-    built_in = [await store.insert(name, "role", role, {"description": f"${{role_{role}}}", "composite": False})
-                for role in BUILT_IN_ROLES]
-    await store.insert(name, "role", default_role(name), {"description": "${role_default-roles}", "composite": True,
-                                                          "composites": [r.sid for r in built_in]})
+    built_in = [
+        await store.insert(name, "role", role, {"description": f"${{role_{role}}}", "composite": False})
+        for role in BUILT_IN_ROLES
+    ]
+    await store.insert(
+        name,
+        "role",
+        default_role(name),
+        {"description": "${role_default-roles}", "composite": True, "composites": [r.sid for r in built_in]},
+    )
     return realm
 
 
@@ -58,11 +71,16 @@ async def bootstrap_master(store: Store, settings: SandboxSettings) -> None:
     """The master realm, its public ``admin-cli`` client and the admin user with the configured password
     (reset on every start, so the stand-in always takes the launcher's password)."""
     if await store.realm(MASTER) is None:
-        await create_realm(store, {"realm": MASTER, "displayName": "Keycloak",
-                                   "accessTokenLifespan": settings.access_token_lifespan})
+        await create_realm(
+            store, {"realm": MASTER, "displayName": "Keycloak", "accessTokenLifespan": settings.access_token_lifespan}
+        )
         await store.insert(MASTER, "role", ADMIN_ROLE, {"description": "${role_admin}", "composite": False})
-        await store.insert(MASTER, "client", ADMIN_CLI, client_body({"clientId": ADMIN_CLI, "publicClient": True,
-                                                                     "name": "${client_admin-cli}"}))
+        await store.insert(
+            MASTER,
+            "client",
+            ADMIN_CLI,
+            client_body({"clientId": ADMIN_CLI, "publicClient": True, "name": "${client_admin-cli}"}),
+        )
     if not settings.keycloak_admin_password:
         return
     admin = await store.by_name(MASTER, "user", settings.keycloak_admin_username.lower())
@@ -73,18 +91,35 @@ async def bootstrap_master(store: Store, settings: SandboxSettings) -> None:
         return
     role = await store.by_name(MASTER, "role", ADMIN_ROLE)
     default = await store.by_name(MASTER, "role", default_role(MASTER))
-    await store.insert(MASTER, "user", settings.keycloak_admin_username.lower(), {
-        "enabled": True, "emailVerified": False, "createdTimestamp": now_ms(), "attributes": {},
-        "requiredActions": [], "realmRoles": [r.sid for r in (role, default) if r]}, secret=password)
+    await store.insert(
+        MASTER,
+        "user",
+        settings.keycloak_admin_username.lower(),
+        {
+            "enabled": True,
+            "emailVerified": False,
+            "createdTimestamp": now_ms(),
+            "attributes": {},
+            "requiredActions": [],
+            "realmRoles": [r.sid for r in (role, default) if r],
+        },
+        secret=password,
+    )
 
 
 # -- roles --------------------------------------------------------------------
 
 
 def role_repr(role: Obj, realm: Realm) -> dict[str, Any]:
-    return {"id": role.sid, "name": role.name, "description": role.body.get("description", ""),
-            "composite": bool(role.body.get("composites")), "clientRole": False, "containerId": str(realm.id),
-            "attributes": role.body.get("attributes", {})}
+    return {
+        "id": role.sid,
+        "name": role.name,
+        "description": role.body.get("description", ""),
+        "composite": bool(role.body.get("composites")),
+        "clientRole": False,
+        "containerId": str(realm.id),
+        "attributes": role.body.get("attributes", {}),
+    }
 
 
 async def effective_roles(store: Store, realm: str, user: Obj) -> list[Obj]:
@@ -106,11 +141,22 @@ async def effective_roles(store: Store, realm: str, user: Obj) -> list[Obj]:
 
 def user_repr(user: Obj, brief: bool = False) -> dict[str, Any]:
     shown = {k: v for k, v in user.body.items() if k not in USER_HIDDEN}
-    representation = {"id": user.sid, "username": user.name, **shown, "totp": False,
-                      "disableableCredentialTypes": [], "notBefore": 0}
+    representation = {
+        "id": user.sid,
+        "username": user.name,
+        **shown,
+        "totp": False,
+        "disableableCredentialTypes": [],
+        "notBefore": 0,
+    }
     if not brief:
-        representation["access"] = {"manageGroupMembership": True, "view": True, "mapRoles": True,
-                                    "impersonate": True, "manage": True}
+        representation["access"] = {
+            "manageGroupMembership": True,
+            "view": True,
+            "mapRoles": True,
+            "impersonate": True,
+            "manage": True,
+        }
     return representation
 
 
@@ -119,10 +165,20 @@ def user_repr(user: Obj, brief: bool = False) -> dict[str, Any]:
 
 def client_body(payload: dict[str, Any]) -> dict[str, Any]:
     public = bool(payload.get("publicClient", False))
-    defaults = {"enabled": True, "protocol": "openid-connect", "publicClient": public, "bearerOnly": False,
-                "standardFlowEnabled": True, "directAccessGrantsEnabled": True, "serviceAccountsEnabled": False,
-                "authorizationServicesEnabled": False, "redirectUris": [], "webOrigins": [],
-                "clientAuthenticatorType": "client-secret", "attributes": {}}
+    defaults = {
+        "enabled": True,
+        "protocol": "openid-connect",
+        "publicClient": public,
+        "bearerOnly": False,
+        "standardFlowEnabled": True,
+        "directAccessGrantsEnabled": True,
+        "serviceAccountsEnabled": False,
+        "authorizationServicesEnabled": False,
+        "redirectUris": [],
+        "webOrigins": [],
+        "clientAuthenticatorType": "client-secret",
+        "attributes": {},
+    }
     return {**defaults, **{k: v for k, v in payload.items() if k not in ("id", "secret")}}
 
 

@@ -80,8 +80,14 @@ class Realm:
 
 
 def _object(record: asyncpg.Record) -> Obj:
-    return Obj(id=record["id"], kind=record["kind"], name=record["name"], body=record["body"],
-               owner=record["owner"], secret=record["secret"])
+    return Obj(
+        id=record["id"],
+        kind=record["kind"],
+        name=record["name"],
+        body=record["body"],
+        owner=record["owner"],
+        secret=record["secret"],
+    )
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
@@ -94,7 +100,7 @@ class Store:
         self._realms: dict[str, Realm] = {}  # signing keys never change, so realms are cached once read
 
     @classmethod
-    async def open(cls, dsn: str) -> "Store":
+    async def open(cls, dsn: str) -> Store:
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, init=_init_connection)
         async with pool.acquire() as connection, connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
@@ -113,7 +119,9 @@ class Store:
         record = await self.pool.fetchrow("SELECT * FROM keycloak.kc_realm WHERE name = $1", name)
         if record is None:
             return None
-        realm = Realm(record["name"], record["id"], record["body"], SigningKey.from_pem(record["key_id"], record["key_pem"]))
+        realm = Realm(
+            record["name"], record["id"], record["body"], SigningKey.from_pem(record["key_id"], record["key_pem"])
+        )
         self._realms[name] = realm
         return realm
 
@@ -127,7 +135,12 @@ class Store:
         try:
             await self.pool.execute(
                 "INSERT INTO keycloak.kc_realm (name, id, body, key_id, key_pem) VALUES ($1, $2, $3, $4, $5)",
-                name, realm_id, body, key.kid, key.private_pem())
+                name,
+                realm_id,
+                body,
+                key.kid,
+                key.private_pem(),
+            )
         except asyncpg.UniqueViolationError as exc:
             raise Conflict(exc.constraint_name or "") from None
         realm = Realm(name, realm_id, body, key)
@@ -144,21 +157,43 @@ class Store:
 
     # -- objects --------------------------------------------------------------
 
-    async def insert(self, realm: str, kind: str, name: str, body: dict[str, Any], *, owner: UUID | None = None,
-                     secret: str | None = None, object_id: UUID | None = None) -> Obj:
+    async def insert(
+        self,
+        realm: str,
+        kind: str,
+        name: str,
+        body: dict[str, Any],
+        *,
+        owner: UUID | None = None,
+        secret: str | None = None,
+        object_id: UUID | None = None,
+    ) -> Obj:
         obj = Obj(object_id or uuid4(), kind, name, body, owner, secret)
         try:
             await self.pool.execute(
                 "INSERT INTO keycloak.kc_object (id, realm, kind, owner, name, body, secret) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7)", obj.id, realm, kind, owner, name, body, secret)
+                "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                obj.id,
+                realm,
+                kind,
+                owner,
+                name,
+                body,
+                secret,
+            )
         except asyncpg.UniqueViolationError as exc:
             raise Conflict(exc.constraint_name or "") from None
         return obj
 
     async def save(self, obj: Obj) -> None:
         try:
-            await self.pool.execute("UPDATE keycloak.kc_object SET name = $2, body = $3, secret = $4 WHERE id = $1",
-                                    obj.id, obj.name, obj.body, obj.secret)
+            await self.pool.execute(
+                "UPDATE keycloak.kc_object SET name = $2, body = $3, secret = $4 WHERE id = $1",
+                obj.id,
+                obj.name,
+                obj.body,
+                obj.secret,
+            )
         except asyncpg.UniqueViolationError as exc:
             raise Conflict(exc.constraint_name or "") from None
 
@@ -169,20 +204,34 @@ class Store:
             return None
         record = await self.pool.fetchrow(
             "SELECT * FROM keycloak.kc_object WHERE id = $1 AND realm = $2 AND kind = $3 "
-            "AND owner IS NOT DISTINCT FROM $4", key, realm, kind, owner)
+            "AND owner IS NOT DISTINCT FROM $4",
+            key,
+            realm,
+            kind,
+            owner,
+        )
         return _object(record) if record else None
 
     async def by_name(self, realm: str, kind: str, name: str, owner: UUID | None = None) -> Obj | None:
         record = await self.pool.fetchrow(
             "SELECT * FROM keycloak.kc_object WHERE realm = $1 AND kind = $2 AND name = $3 "
-            "AND owner IS NOT DISTINCT FROM $4", realm, kind, name, owner)
+            "AND owner IS NOT DISTINCT FROM $4",
+            realm,
+            kind,
+            name,
+            owner,
+        )
         return _object(record) if record else None
 
     async def all(self, realm: str, kind: str, owner: UUID | None = None) -> list[Obj]:
         """Every object of a kind, in name order (Keycloak lists users, roles, clients and authz objects so)."""
         records = await self.pool.fetch(
             "SELECT * FROM keycloak.kc_object WHERE realm = $1 AND kind = $2 AND owner IS NOT DISTINCT FROM $3 "
-            "ORDER BY name", realm, kind, owner)
+            "ORDER BY name",
+            realm,
+            kind,
+            owner,
+        )
         return [_object(r) for r in records]
 
     async def owned_by(self, owner: UUID) -> list[Obj]:

@@ -36,8 +36,9 @@ def issuer(base_url: str, realm: str) -> str:
 
 def granted_scope(requested: str) -> str:
     asked = requested.split()
-    return " ".join((["openid"] if "openid" in asked else []) + list(DEFAULT_SCOPES)
-                    + [s for s in OPTIONAL_SCOPES if s in asked])
+    return " ".join(
+        (["openid"] if "openid" in asked else []) + list(DEFAULT_SCOPES) + [s for s in OPTIONAL_SCOPES if s in asked]
+    )
 
 
 class Lifetimes:
@@ -61,7 +62,8 @@ def user_claims(user: Obj, roles: list[str]) -> dict[str, Any]:
     body = user.body
     given, family = body.get("firstName"), body.get("lastName")
     claims: dict[str, Any] = {
-        "email_verified": bool(body.get("emailVerified")), "preferred_username": user.name,
+        "email_verified": bool(body.get("emailVerified")),
+        "preferred_username": user.name,
         "realm_access": {"roles": roles},
     }
     if body.get("email"):
@@ -71,8 +73,15 @@ def user_claims(user: Obj, roles: list[str]) -> dict[str, Any]:
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def token_response(realm: Realm, base_url: str, settings: SandboxSettings, session: Session, user: Obj,
-                   roles: list[str], authorization: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def token_response(
+    realm: Realm,
+    base_url: str,
+    settings: SandboxSettings,
+    session: Session,
+    user: Obj,
+    roles: list[str],
+    authorization: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The token endpoint's answer for a session: a new access token (an RPT when ``authorization`` is given),
     a new refresh token and, for the ``openid`` scope, an ID token."""
     now = int(time.time())
@@ -81,26 +90,51 @@ def token_response(realm: Realm, base_url: str, settings: SandboxSettings, sessi
     iss = issuer(base_url, realm.name)
     scope = granted_scope(session.scope)
     common = {"iat": now, "iss": iss, "sub": session.user_id, "azp": session.client_id, "sid": session.sid}
-    access = {**common, "exp": now + lifetimes.access, "jti": str(uuid4()), "aud": "account", "typ": "Bearer",
-              "session_state": session.sid, "acr": "1", "allowed-origins": ["*"], "scope": scope,
-              "resource_access": {"account": {"roles": ["manage-account", "view-profile"]}},
-              **user_claims(user, roles)}
+    access = {
+        **common,
+        "exp": now + lifetimes.access,
+        "jti": str(uuid4()),
+        "aud": "account",
+        "typ": "Bearer",
+        "session_state": session.sid,
+        "acr": "1",
+        "allowed-origins": ["*"],
+        "scope": scope,
+        "resource_access": {"account": {"roles": ["manage-account", "view-profile"]}},
+        **user_claims(user, roles),
+    }
     if authorization is not None:
         access["authorization"] = {"permissions": authorization}
-    refresh = {**common, "exp": now + refresh_in, "jti": str(uuid4()), "aud": iss,
-               "typ": "Offline" if session.offline else "Refresh", "scope": scope}
+    refresh = {
+        **common,
+        "exp": now + refresh_in,
+        "jti": str(uuid4()),
+        "aud": iss,
+        "typ": "Offline" if session.offline else "Refresh",
+        "scope": scope,
+    }
     answer: dict[str, Any] = {
-        "access_token": realm.key.sign(access), "expires_in": lifetimes.access,
+        "access_token": realm.key.sign(access),
+        "expires_in": lifetimes.access,
         # Keycloak answers 0 for offline tokens: they live as long as the offline session is used
         "refresh_expires_in": 0 if session.offline else refresh_in,
-        "refresh_token": realm.key.sign(refresh), "token_type": "Bearer", "not-before-policy": 0,
-        "session_state": session.sid, "scope": scope,
+        "refresh_token": realm.key.sign(refresh),
+        "token_type": "Bearer",
+        "not-before-policy": 0,
+        "session_state": session.sid,
+        "scope": scope,
     }
     if authorization is not None:
         answer["upgraded"] = False
     if "openid" in session.scope.split():
-        id_token = {**common, "exp": now + lifetimes.access, "jti": str(uuid4()), "aud": session.client_id,
-                    "typ": "ID", **user_claims(user, roles)}
+        id_token = {
+            **common,
+            "exp": now + lifetimes.access,
+            "jti": str(uuid4()),
+            "aud": session.client_id,
+            "typ": "ID",
+            **user_claims(user, roles),
+        }
         id_token.pop("realm_access")
         answer["id_token"] = realm.key.sign(id_token)
     return answer

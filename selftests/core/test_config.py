@@ -30,8 +30,12 @@ profiles:
       email: ${ADMIN_EMAIL:-root@example.test}
       password: ${ADMIN_PASSWORD}
   other:
-    services: {budapp: "ftp://nope", budcluster: "http://x", budsim: "http://x", budmodel: "http://x", budmetrics: "http://x", budgateway: "http://x"}
-    infra: {postgres_dsn: "postgresql://x/db", redis_url: "redis://x", gateway_redis_url: "redis://x/2", clickhouse_url: "http://x"}
+    services:
+      {budapp: "ftp://nope", budcluster: "http://x", budsim: "http://x",
+       budmodel: "http://x", budmetrics: "http://x", budgateway: "http://x"}
+    infra:
+      {postgres_dsn: "postgresql://x/db", redis_url: "redis://x",
+       gateway_redis_url: "redis://x/2", clickhouse_url: "http://x"}
     admin: {email: a@b.c, password: pw}
 """
 
@@ -70,7 +74,9 @@ def test_environment_overrides_win(config_file, tmp_path):
 def test_state_dir_env_files_are_read_and_real_env_wins(config_file, tmp_path):
     state = tmp_path / "state"
     state.mkdir()
-    (state / "deployment.env").write_text("E2E_DEPLOYMENT=sandbox\nE2E_BUDSIM_URL=http://127.0.0.1:7777\nE2E_BUDMODEL_URL=http://127.0.0.1:8888\n")
+    (state / "deployment.env").write_text(
+        "E2E_DEPLOYMENT=sandbox\nE2E_BUDSIM_URL=http://127.0.0.1:7777\nE2E_BUDMODEL_URL=http://127.0.0.1:8888\n"
+    )
     (state / "credentials.env").write_text("E2E_ADMIN_PASSWORD=from-file\n")
     settings = load_settings(env(tmp_path, E2E_BUDMODEL_URL="http://127.0.0.1:9999"), config_file)
     assert settings.deployment == "sandbox"
@@ -121,7 +127,9 @@ def test_shipped_config_has_every_profile(tmp_path):
 
 
 def test_clickhouse_url_may_carry_credentials(config_file, tmp_path):
-    settings = load_settings(env(tmp_path, ADMIN_PASSWORD="x", E2E_CLICKHOUSE_URL="http://bud:pw@127.0.0.1:18123"), config_file)
+    settings = load_settings(
+        env(tmp_path, ADMIN_PASSWORD="x", E2E_CLICKHOUSE_URL="http://bud:pw@127.0.0.1:18123"), config_file
+    )
     assert settings.infra.clickhouse_url == "http://bud:pw@127.0.0.1:18123"
-    with pytest.raises(ConfigError, match="infra.clickhouse_url"):
+    with pytest.raises(ConfigError, match=r"infra\.clickhouse_url"):
         load_settings(env(tmp_path, ADMIN_PASSWORD="x", E2E_CLICKHOUSE_URL="http://a@b@host:1"), config_file)

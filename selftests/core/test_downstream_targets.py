@@ -28,8 +28,10 @@ def settings_env(monkeypatch, tmp_path):
 
 def simulation_record(done: int) -> dict:
     """A deployment workflow whose first ``done`` budsim steps reported COMPLETED."""
-    steps = [{"id": step, "payload": {"content": {"status": "COMPLETED"}} if i < done else {}}
-             for i, step in enumerate(SIMULATION_STEPS)]
+    steps = [
+        {"id": step, "payload": {"content": {"status": "COMPLETED"}} if i < done else {}}
+        for i, step in enumerate(SIMULATION_STEPS)
+    ]
     return {"status": "in_progress", "workflow_steps": {"bud_simulator_events": {"steps": steps}}}
 
 
@@ -42,8 +44,15 @@ def budapp(answers: list[tuple[dict, list[dict]]]):
             polls["n"] += 1
             return httpx.Response(200, json=answers[min(polls["n"], len(answers)) - 1][0])
         clusters = answers[min(polls["n"], len(answers)) - 1][1]
-        return httpx.Response(200, json={"object": "cluster.recommended_clusters", "status": "success",
-                                         "clusters": clusters, "workflow_id": "w1"})
+        return httpx.Response(
+            200,
+            json={
+                "object": "cluster.recommended_clusters",
+                "status": "success",
+                "clusters": clusters,
+                "workflow_id": "w1",
+            },
+        )
 
     client = APIClient("budapp", "http://budapp.test", transport=httpx.MockTransport(answer), retry_backoff=0)
     return WorkflowWaiter(client, "t", Polling(timeout=5, clock=ManualClock())), polls
@@ -51,8 +60,14 @@ def budapp(answers: list[tuple[dict, list[dict]]]):
 
 async def test_an_empty_success_answer_is_not_the_end_of_the_simulation():
     """budapp says ``success`` with no clusters while budsim still runs: the waiter keeps polling."""
-    waiter, polls = budapp([(simulation_record(0), []), (simulation_record(1), []), (simulation_record(2), []),
-                            (simulation_record(2), [{"id": "c1"}])])
+    waiter, polls = budapp(
+        [
+            (simulation_record(0), []),
+            (simulation_record(1), []),
+            (simulation_record(2), []),
+            (simulation_record(2), [{"id": "c1"}]),
+        ]
+    )
     assert await waiter.recommended_clusters("w1", "c1") == [{"id": "c1"}]
     assert polls["n"] == 4
 

@@ -47,9 +47,13 @@ class FakeBudapp:
 async def test_endpoints_named_are_found_by_exact_name_and_live_only():
     from helpers.deployments import DeploymentsAPI
 
-    budapp = FakeBudapp([{"id": "1", "name": "e2e-x", "status": "running"},
-                         {"id": "2", "name": "e2e-x-2", "status": "running"},
-                         {"id": "3", "name": "e2e-x", "status": "deleted"}])
+    budapp = FakeBudapp(
+        [
+            {"id": "1", "name": "e2e-x", "status": "running"},
+            {"id": "2", "name": "e2e-x-2", "status": "running"},
+            {"id": "3", "name": "e2e-x", "status": "deleted"},
+        ]
+    )
     api = DeploymentsAPI.__new__(DeploymentsAPI)
     api.budapp = budapp
     assert await api.endpoint_ids_named("t", "p1", "e2e-x") == ["1"]

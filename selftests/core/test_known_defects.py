@@ -56,61 +56,93 @@ def run(pytester, monkeypatch):
 
 
 def test_a_present_defect_is_an_expected_failure_and_listed_in_the_summary(run):
-    result = run(registry(entry("BUD-001", "test_platform.py::test_defect_shows")), "sandbox",
-                 "test_platform.py::test_defect_shows", "test_platform.py::test_unrelated", "-rx")
+    result = run(
+        registry(entry("BUD-001", "test_platform.py::test_defect_shows")),
+        "sandbox",
+        "test_platform.py::test_defect_shows",
+        "test_platform.py::test_unrelated",
+        "-rx",
+    )
     result.assert_outcomes(passed=1, xfailed=1)
-    result.stdout.fnmatch_lines([
-        "*known defects*",
-        "BUD-001 Defect BUD-001 [[]present here[]]",
-        "  test_platform.py::test_defect_shows: still present",
-        "*XFAIL test_platform.py::test_defect_shows - BUD-001: Defect BUD-001*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*known defects*",
+            "BUD-001 Defect BUD-001 [[]present here[]]",
+            "  test_platform.py::test_defect_shows: still present",
+            "*XFAIL test_platform.py::test_defect_shows - BUD-001: Defect BUD-001*",
+        ]
+    )
 
 
 def test_a_passing_listed_test_fails_the_run_and_says_the_defect_looks_fixed(run):
-    result = run(registry(entry("BUD-002", "test_platform.py::test_defect_fixed")), "k3d",
-                 "test_platform.py::test_defect_fixed")
+    result = run(
+        registry(entry("BUD-002", "test_platform.py::test_defect_fixed")), "k3d", "test_platform.py::test_defect_fixed"
+    )
     result.assert_outcomes(failed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*test_defect_fixed: FIXED? the test passed: remove BUD-002*", "*XPASS(strict)*BUD-002*"])
+    result.stdout.fnmatch_lines(
+        ["*test_defect_fixed: FIXED? the test passed: remove BUD-002*", "*XPASS(strict)*BUD-002*"]
+    )
 
 
 def test_on_other_deployments_the_test_runs_normally(run):
-    result = run(registry(entry("BUD-003", "test_platform.py::test_defect_shows")), "compose",
-                 "test_platform.py::test_defect_shows")
+    result = run(
+        registry(entry("BUD-003", "test_platform.py::test_defect_shows")),
+        "compose",
+        "test_platform.py::test_defect_shows",
+    )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["BUD-003 Defect BUD-003 [[]not registered for compose[]]",
-                                 "  test_platform.py::test_defect_shows: failed (call)"])
+    result.stdout.fnmatch_lines(
+        [
+            "BUD-003 Defect BUD-003 [[]not registered for compose[]]",
+            "  test_platform.py::test_defect_shows: failed (call)",
+        ]
+    )
 
 
 def test_every_parametrized_case_is_covered(run):
     result = run(registry(entry("BUD-004", "test_platform.py::test_cases")), "sandbox", "test_platform.py::test_cases")
     result.assert_outcomes(xfailed=2)
-    result.stdout.fnmatch_lines(["  test_platform.py::test_cases[[]a[]]: still present",
-                                 "  test_platform.py::test_cases[[]b[]]: still present"])
+    result.stdout.fnmatch_lines(
+        ["  test_platform.py::test_cases[[]a[]]: still present", "  test_platform.py::test_cases[[]b[]]: still present"]
+    )
 
 
 def test_an_error_that_is_not_an_assertion_stays_a_failure(run):
-    result = run(registry(entry("BUD-005", "test_platform.py::test_broken_for_another_reason")), "sandbox",
-                 "test_platform.py::test_broken_for_another_reason")
+    result = run(
+        registry(entry("BUD-005", "test_platform.py::test_broken_for_another_reason")),
+        "sandbox",
+        "test_platform.py::test_broken_for_another_reason",
+    )
     result.assert_outcomes(failed=1)
 
 
 def test_a_listed_test_that_does_not_exist_stops_the_run(run):
-    result = run(registry(entry("BUD-006", "test_platform.py::test_renamed_away")), "sandbox",
-                 "test_platform.py::test_unrelated")
+    result = run(
+        registry(entry("BUD-006", "test_platform.py::test_renamed_away")), "sandbox", "test_platform.py::test_unrelated"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*known defects:*BUD-006 lists test_platform.py::test_renamed_away, "
-                                 "but test_platform.py defines no test test_renamed_away*"])
+    result.stderr.fnmatch_lines(
+        [
+            "*known defects:*BUD-006 lists test_platform.py::test_renamed_away, "
+            "but test_platform.py defines no test test_renamed_away*"
+        ]
+    )
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    (entry("BUD-007", "test_platform.py::test_unrelated", "[laptop]"), "*entry 1: applies_to.0: Input should be*"),
-    (entry("BUD-008", "missing_file.py::test_x"), "*but missing_file.py does not exist*"),
-    (entry("BUD-009", "test_platform.py::test_unrelated") + entry("BUD-009", "test_platform.py::test_defect_fixed"),
-     "*defect id BUD-009 is listed twice*"),
-    (entry("oops", "test_platform.py::test_unrelated"), "*entry 1: id: String should match pattern*"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (entry("BUD-007", "test_platform.py::test_unrelated", "[laptop]"), "*entry 1: applies_to.0: Input should be*"),
+        (entry("BUD-008", "missing_file.py::test_x"), "*but missing_file.py does not exist*"),
+        (
+            entry("BUD-009", "test_platform.py::test_unrelated")
+            + entry("BUD-009", "test_platform.py::test_defect_fixed"),
+            "*defect id BUD-009 is listed twice*",
+        ),
+        (entry("oops", "test_platform.py::test_unrelated"), "*entry 1: id: String should match pattern*"),
+    ],
+)
 def test_a_malformed_registry_stops_the_run(run, text, problem):
     result = run(registry(text), "sandbox", "test_platform.py::test_unrelated")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -133,12 +165,16 @@ RACY_TESTS = """
 
     def test_meets_the_race():
         with LOG.open("a") as log:
-            log.write('{"levelname": "ERROR", "name": "budapp.shared.redis_service", "event": "Error setting Redis key"}\\n')
+            log.write(
+                '{"levelname": "ERROR", "name": "budapp.shared.redis_service", "event": "Error setting Redis key"}\\n'
+            )
         assert 500 == 200, "POST /credentials/ answered 500"
 
     def test_fails_otherwise_while_the_race_strikes():
         with LOG.open("a") as log:
-            log.write('{"levelname": "ERROR", "name": "budapp.shared.redis_service", "event": "Error setting Redis key"}\\n')
+            log.write(
+                '{"levelname": "ERROR", "name": "budapp.shared.redis_service", "event": "Error setting Redis key"}\\n'
+            )
         assert 404 == 200, "GET /projects/x answered 404"
 
     def test_answers_500_without_the_cause():
@@ -181,14 +217,21 @@ def test_a_failure_showing_an_intermittent_defect_is_expected_and_names_the_log_
     the test started (the log's first line) counts for nothing."""
     result = run_racy("source")
     result.assert_outcomes(failed=2, xfailed=1)
-    result.stdout.fnmatch_lines([
-        "*known defects*",
-        "BUD-009 Redis pool race [[]present here[]]",
-        '  test_racy.py::test_meets_the_race: failed by this defect (its log: *Error setting Redis key*',
-        "*XFAIL test_racy.py::test_meets_the_race - BUD-009: Redis pool race (recognised: *",
-    ])
-    result.stdout.fnmatch_lines(["FAILED test_racy.py::test_fails_otherwise_while_the_race_strikes*",
-                                 "FAILED test_racy.py::test_answers_500_without_the_cause*"], consecutive=False)
+    result.stdout.fnmatch_lines(
+        [
+            "*known defects*",
+            "BUD-009 Redis pool race [[]present here[]]",
+            "  test_racy.py::test_meets_the_race: failed by this defect (its log: *Error setting Redis key*",
+            "*XFAIL test_racy.py::test_meets_the_race - BUD-009: Redis pool race (recognised: *",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED test_racy.py::test_fails_otherwise_while_the_race_strikes*",
+            "FAILED test_racy.py::test_answers_500_without_the_cause*",
+        ],
+        consecutive=False,
+    )
 
 
 def test_an_intermittent_defect_is_not_recognised_where_it_is_not_registered(run_racy):

@@ -30,8 +30,13 @@ class Server:
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             body = await request.read()
-            self.seen.append({"path": request.path, "auth": request.headers.get("Authorization"),
-                              "body": json.loads(body) if body else None})
+            self.seen.append(
+                {
+                    "path": request.path,
+                    "auth": request.headers.get("Authorization"),
+                    "body": json.loads(body) if body else None,
+                }
+            )
             if request.path == "/slow":
                 await asyncio.sleep(0.05)
             if request.path == "/flaky" and len(self.seen) % 2 == 0:
@@ -87,8 +92,13 @@ async def test_the_load_stops_at_its_time_limit(server):
 
 
 async def test_each_request_carries_its_body_and_token(server):
-    await run_load(server.url, lambda i: LoadRequest("POST", "/ok", {"n": i}, token="t0ken"),
-                   requests=5, concurrency=1, max_seconds=10)
+    await run_load(
+        server.url,
+        lambda i: LoadRequest("POST", "/ok", {"n": i}, token="t0ken"),
+        requests=5,
+        concurrency=1,
+        max_seconds=10,
+    )
     assert sorted(s["body"]["n"] for s in server.seen) == [0, 1, 2, 3, 4]
     assert {s["auth"] for s in server.seen} == {"Bearer t0ken"}
 
@@ -103,10 +113,17 @@ async def test_failed_answers_are_errors_with_masked_samples(server):
 
 
 async def test_a_custom_check_judges_the_body(server):
-    chat = await run_load(server.url, LoadRequest("POST", "/chat", {}), requests=3, concurrency=1, max_seconds=10,
-                          check=is_chat_completion)
-    not_chat = await run_load(server.url, LoadRequest("GET", "/ok"), requests=3, concurrency=1, max_seconds=10,
-                              check=is_chat_completion)
+    chat = await run_load(
+        server.url,
+        LoadRequest("POST", "/chat", {}),
+        requests=3,
+        concurrency=1,
+        max_seconds=10,
+        check=is_chat_completion,
+    )
+    not_chat = await run_load(
+        server.url, LoadRequest("GET", "/ok"), requests=3, concurrency=1, max_seconds=10, check=is_chat_completion
+    )
     assert (chat.errors, not_chat.errors) == (0, 3)
 
 
@@ -115,15 +132,21 @@ async def test_an_unreachable_service_gives_errors_not_a_hang():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     started = time.monotonic()
-    result = await run_load(f"http://127.0.0.1:{port}", LoadRequest("GET", "/ok"), requests=4, concurrency=2,
-                            max_seconds=5, timeout=2)
+    result = await run_load(
+        f"http://127.0.0.1:{port}", LoadRequest("GET", "/ok"), requests=4, concurrency=2, max_seconds=5, timeout=2
+    )
     assert time.monotonic() - started < 5
     assert result.errors == result.sent == 4
     assert "ClientConnectorError" in result.error_samples[0]
 
 
-@pytest.mark.parametrize("requests, concurrency, seconds", [(0, 1, 1), (1, 0, 1), (1, 1, 0)])
+@pytest.mark.parametrize(("requests", "concurrency", "seconds"), [(0, 1, 1), (1, 0, 1), (1, 1, 0)])
 async def test_nonsense_limits_are_refused(requests, concurrency, seconds):
     with pytest.raises(ValueError, match="load needs"):
-        await run_load("http://127.0.0.1:9", LoadRequest("GET", "/"), requests=requests, concurrency=concurrency,
-                       max_seconds=seconds)
+        await run_load(
+            "http://127.0.0.1:9",
+            LoadRequest("GET", "/"),
+            requests=requests,
+            concurrency=concurrency,
+            max_seconds=seconds,
+        )

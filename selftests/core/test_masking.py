@@ -21,7 +21,12 @@ def test_registered_values_are_masked_anywhere():
 
 
 def test_structured_data_masks_secret_keys_only():
-    data = {"email": "a@b.c", "password": "pw", "token": {"access_token": "x", "expires_in": 5}, "items": [{"refresh_token": "y"}]}
+    data = {
+        "email": "a@b.c",
+        "password": "pw",
+        "token": {"access_token": "x", "expires_in": 5},
+        "items": [{"refresh_token": "y"}],
+    }
     masked = mask_data(data)
     assert masked == {"email": "a@b.c", "password": MASK, "token": MASK, "items": [{"refresh_token": MASK}]}
     assert data["password"] == "pw", "the original is left alone"

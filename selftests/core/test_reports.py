@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-FLAKY_ONCE = '''
+FLAKY_ONCE = """
 import pytest
 
 attempts = {"n": 0}
@@ -16,7 +16,7 @@ def test_fails_once_then_passes():
 
 def test_steady():
     pass
-'''
+"""
 
 
 def test_a_rerun_is_one_test_with_its_final_outcome(pytester):

@@ -40,8 +40,14 @@ def free_ports(count: int) -> list[int]:
 
 
 def launcher(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "sandbox.launcher", *args], cwd=SUITE_ROOT, env=env,
-                            capture_output=True, text=True, timeout=90)
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox.launcher", *args],
+        cwd=SUITE_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     if check:
         assert result.returncode == 0, f"launcher {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
@@ -50,11 +56,14 @@ def launcher(env: dict, *args: str, check: bool = True) -> subprocess.CompletedP
 def sandbox_environment(state: Path, name: str, redis_db: int) -> dict[str, str]:
     """Environment of a sandbox that collides with no other (xdist worker number folded in)."""
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES))))
-    env = {**os.environ, "E2E_STATE_DIR": str(state),
-           "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/{database_name(f'bud_e2e_{name}_{worker}')}",
-           "SANDBOX_REDIS_URL": redis_url(redis_db + worker),
-           **{f"SANDBOX_{svc.upper()}_PORT": str(port) for svc, port in ports.items()}}
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=False))
+    env = {
+        **os.environ,
+        "E2E_STATE_DIR": str(state),
+        "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/{database_name(f'bud_e2e_{name}_{worker}')}",
+        "SANDBOX_REDIS_URL": redis_url(redis_db + worker),
+        **{f"SANDBOX_{svc.upper()}_PORT": str(port) for svc, port in ports.items()},
+    }
     for variable in [k for k in env if k.startswith("E2E_") and k.endswith("_URL")]:
         env.pop(variable)
     redis.from_url(env["SANDBOX_REDIS_URL"]).flushdb()

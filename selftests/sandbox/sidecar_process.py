@@ -72,14 +72,35 @@ def start_sidecar(state: Path) -> tuple[Sidecar, ThreadingHTTPServer]:
     subscriber = Subscriber()
     server = subscriber.serve()
     http_port, grpc_port = free_ports(2)
-    env = {**os.environ, "E2E_STATE_DIR": str(state), "SANDBOX_REDIS_URL": REDIS_URL,
-           "SANDBOX_DAPR_PORT": str(http_port), "SANDBOX_DAPR_GRPC_PORT": str(grpc_port),
-           "SANDBOX_BUDAPP_PORT": str(server.server_address[1]), "SANDBOX_APP_API_TOKEN": APP_API_TOKEN}
+    env = {
+        **os.environ,
+        "E2E_STATE_DIR": str(state),
+        "SANDBOX_REDIS_URL": REDIS_URL,
+        "SANDBOX_DAPR_PORT": str(http_port),
+        "SANDBOX_DAPR_GRPC_PORT": str(grpc_port),
+        "SANDBOX_BUDAPP_PORT": str(server.server_address[1]),
+        "SANDBOX_APP_API_TOKEN": APP_API_TOKEN,
+    }
     log = state / "dapr.log"
     with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "uvicorn", "sandbox.dapr.sidecar:app", "--host", "127.0.0.1",
-                                    "--port", str(http_port), "--log-level", "warning"],
-                                   cwd=SUITE_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "sandbox.dapr.sidecar:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(http_port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=SUITE_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     sidecar = Sidecar(http_port, grpc_port, process, subscriber, log)
     deadline = time.monotonic() + 15
     while True:

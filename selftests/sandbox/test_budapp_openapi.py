@@ -24,8 +24,12 @@ def real_document() -> dict:
 
 
 def operations(document: dict) -> dict:
-    return {(method, path): operation for path, item in document["paths"].items()
-            for method, operation in item.items() if method in METHODS}
+    return {
+        (method, path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -40,4 +44,5 @@ def test_every_sandbox_operation_exists_in_budapp_under_the_same_operation_id(do
     implemented = {key: op for key, op in sandbox.items() if not key[1].startswith(SANDBOX_ONLY)}
     assert [key for key in implemented if key not in real] == []
     assert {key: op["operationId"] for key, op in implemented.items()} == {
-        key: real[key]["operationId"] for key in implemented}
+        key: real[key]["operationId"] for key in implemented
+    }

@@ -41,8 +41,10 @@ def test_budconnect_pages_through_every_provider_of_the_catalogue_file(redis_url
 
 
 def test_catalogue_uses_budapps_enum_values_only():
-    capabilities, modalities = {"model", "moderation", "local"}, {"text_input", "text_output", "image_input",
-                                                                 "image_output", "audio_input", "audio_output"}
+    capabilities, modalities = (
+        {"model", "moderation", "local"},
+        {"text_input", "text_output", "image_input", "image_output", "audio_input", "audio_output"},
+    )
     for provider in yaml.safe_load(CATALOG_FILE.read_text())["providers"]:
         assert set(provider["capabilities"]) <= capabilities, provider["type"]
         for model in provider["models"]:
@@ -59,11 +61,14 @@ def test_budconnect_has_no_guardrail_providers(redis_url):
 def test_budnotify_acknowledges_and_keeps_notifications_newest_first(redis_url):
     with TestClient(budnotify_app(SandboxSettings(redis_url=redis_url))) as client:
         first = client.post("/notifications", json={"notification_type": "event", "name": "first", "payload": {}})
-        second = client.post("/notifications", json={"specversion": "1.0", "pubsubname": "pubsub",
-                                                     "data": {"name": "second"}})
+        client.post("/notifications", json={"specversion": "1.0", "pubsubname": "pubsub", "data": {"name": "second"}})
     assert first.status_code == 200
     assert {k: v for k, v in first.json().items() if k != "transaction_id"} == {
-        "object": "notification", "message": "", "acknowledged": True, "status": "processed"}
+        "object": "notification",
+        "message": "",
+        "acknowledged": True,
+        "status": "processed",
+    }
     kept = [yaml.safe_load(item) for item in redis.from_url(redis_url).lrange(NOTIFICATIONS, 0, -1)]
     assert [n["name"] for n in kept] == ["second", "first"]
     assert kept[1]["transaction_id"] == first.json()["transaction_id"]
@@ -71,13 +76,19 @@ def test_budnotify_acknowledges_and_keeps_notifications_newest_first(redis_url):
 
 def test_budnotify_subscriber_lifecycle(redis_url):
     with TestClient(budnotify_app(SandboxSettings(redis_url=redis_url))) as client:
-        created = client.post("/subscribers", json={"subscriber_id": "u1", "email": "u1@example.com",
-                                                    "first_name": "Uma"})
+        created = client.post(
+            "/subscribers", json={"subscriber_id": "u1", "email": "u1@example.com", "first_name": "Uma"}
+        )
         assert created.json()["subscriberId"] == "u1" and created.json()["firstName"] == "Uma"
         assert client.put("/subscribers/u1", json={"last_name": "Lee"}).json()["lastName"] == "Lee"
         assert client.get("/subscribers/u1").json()["firstName"] == "Uma"
-        bulk = client.post("/subscribers/bulk-create", json=[{"subscriber_id": "u1", "email": "u1@example.com"},
-                                                             {"subscriber_id": "u2", "email": "u2@example.com"}])
+        bulk = client.post(
+            "/subscribers/bulk-create",
+            json=[
+                {"subscriber_id": "u1", "email": "u1@example.com"},
+                {"subscriber_id": "u2", "email": "u2@example.com"},
+            ],
+        )
         assert (bulk.json()["created"], bulk.json()["updated"]) == ([{"subscriberId": "u2"}], [{"subscriberId": "u1"}])
         listed = client.get("/subscribers", params={"page": 1, "limit": 10}).json()
         assert [s["subscriberId"] for s in listed["subscribers"]] == ["u1", "u2"]

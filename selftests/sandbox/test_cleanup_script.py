@@ -24,9 +24,14 @@ def sandbox(tmp_path_factory):
 
 
 def admin_token(sandbox) -> str:
-    answer = httpx.post(sandbox["urls"]["budapp"] + "/auth/login", json={
-        "email": sandbox["admin"]["E2E_ADMIN_EMAIL"], "password": sandbox["admin"]["E2E_ADMIN_PASSWORD"],
-        "user_type": "admin"})
+    answer = httpx.post(
+        sandbox["urls"]["budapp"] + "/auth/login",
+        json={
+            "email": sandbox["admin"]["E2E_ADMIN_EMAIL"],
+            "password": sandbox["admin"]["E2E_ADMIN_PASSWORD"],
+            "user_type": "admin",
+        },
+    )
     return answer.json()["token"]["access_token"]
 
 
@@ -34,17 +39,38 @@ def make_leftovers(sandbox) -> dict[str, str]:
     budapp = sandbox["urls"]["budapp"]
     token = admin_token(sandbox)
     headers = {"Authorization": f"Bearer {token}"}
-    kept = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": KEPT, "project_type": "admin_app", "description": "selftest"})
-    mine = httpx.post(f"{budapp}/projects/", headers=headers, json={"name": f"{PREFIX}-gw0-project-a", "project_type": "admin_app", "description": "selftest"})
-    user = httpx.post(f"{budapp}/auth/register", json={"name": "Cleanup User", "email": f"{PREFIX}-gw0-user-a@e2e.budtest.dev",
-                                                       "password": "Cl3an-Up!pass", "role": "developer"})
+    kept = httpx.post(
+        f"{budapp}/projects/",
+        headers=headers,
+        json={"name": KEPT, "project_type": "admin_app", "description": "selftest"},
+    )
+    mine = httpx.post(
+        f"{budapp}/projects/",
+        headers=headers,
+        json={"name": f"{PREFIX}-gw0-project-a", "project_type": "admin_app", "description": "selftest"},
+    )
+    user = httpx.post(
+        f"{budapp}/auth/register",
+        json={
+            "name": "Cleanup User",
+            "email": f"{PREFIX}-gw0-user-a@e2e.budtest.dev",
+            "password": "Cl3an-Up!pass",
+            "role": "developer",
+        },
+    )
     assert (kept.status_code, mine.status_code, user.status_code) == (200, 200, 200), (kept.text, mine.text, user.text)
     return {"kept": kept.json()["project"]["id"], "mine": mine.json()["project"]["id"]}
 
 
 def cleanup(sandbox, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SUITE_ROOT / "scripts" / "cleanup.sh"), *args], cwd=SUITE_ROOT, env=sandbox["env"],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(SUITE_ROOT / "scripts" / "cleanup.sh"), *args],
+        cwd=SUITE_ROOT,
+        env=sandbox["env"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_dry_run_lists_and_deletes_nothing_then_cleanup_deletes_only_the_prefix(sandbox):

@@ -51,8 +51,20 @@ class Front:
         started = time.monotonic()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "sandbox.clickhouse.server", "--port", str(self.port), "--path", str(self.path),
-                 *self.options], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox.clickhouse.server",
+                    "--port",
+                    str(self.port),
+                    "--path",
+                    str(self.path),
+                    *self.options,
+                ],
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         while time.monotonic() - started < 20:
             try:
                 if httpx.get(f"{self.url}ping", timeout=1).text == "Ok.\n":
@@ -73,8 +85,9 @@ class Front:
             self.process.wait()
 
     def client(self, **options):
-        return clickhouse_connect.get_client(host="127.0.0.1", port=self.port, username="default", password="",
-                                             **options)
+        return clickhouse_connect.get_client(
+            host="127.0.0.1", port=self.port, username="default", password="", **options
+        )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +115,9 @@ def test_create_insert_query_round_trip(front, compress):
     assert client.command(f"SELECT count() FROM {database}.items") == len(ROWS)
     bound = client.query(f"SELECT name FROM {database}.items WHERE n = {{n:UInt64}}", parameters={"n": 1})
     assert bound.result_rows == [("alpha",)]
-    assert client.query(f"SELECT n FROM {database}.items WHERE n > %(n)s ORDER BY n", parameters={"n": 1}).result_rows \
-        == [(2,), (3,)]
+    assert client.query(
+        f"SELECT n FROM {database}.items WHERE n > %(n)s ORDER BY n", parameters={"n": 1}
+    ).result_rows == [(2,), (3,)]
 
 
 @pytest.mark.parametrize("compress", ["lz4", "zstd", "gzip"])
@@ -126,8 +140,9 @@ def test_engine_errors_reach_the_client(front):
 
 
 def test_plain_http_queries(front):
-    answer = httpx.post(front.url, params={"query": "SELECT number AS n FROM numbers(2) FORMAT JSONEachRow",
-                                           "query_id": "q-1"})
+    answer = httpx.post(
+        front.url, params={"query": "SELECT number AS n FROM numbers(2) FORMAT JSONEachRow", "query_id": "q-1"}
+    )
     assert answer.status_code == 200 and answer.text == '{"n":0}\n{"n":1}\n'
     assert answer.headers["X-ClickHouse-Query-Id"] == "q-1"
     assert answer.headers["X-ClickHouse-Format"] == "JSONEachRow"
@@ -136,8 +151,13 @@ def test_plain_http_queries(front):
     assert httpx.post(front.url, content=b"SELECT 'body'").text == "body\n"
     assert httpx.post(front.url, params={"query": "SELECT 40"}, content=b"+ 2").text == "42\n"
     assert httpx.get(front.url, params={"query": "SELECT {x:UInt8} + 1", "param_x": "6"}).text == "7\n"
-    assert httpx.get(front.url, params={"query": "SELECT currentDatabase()", "database": "system",
-                                        "default_format": "JSONEachRow"}).text == '{"currentDatabase()":"system"}\n'
+    assert (
+        httpx.get(
+            front.url,
+            params={"query": "SELECT currentDatabase()", "database": "system", "default_format": "JSONEachRow"},
+        ).text
+        == '{"currentDatabase()":"system"}\n'
+    )
 
 
 def test_settings_apply_to_their_request_only(front):
@@ -146,12 +166,15 @@ def test_settings_apply_to_their_request_only(front):
     assert httpx.get(front.url, params=ask).text == "0\n"
 
 
-@pytest.mark.parametrize(("sql", "status", "code"), [
-    ("SELECT * FROM no_such_table", 404, "60"),
-    ("SELEKT 1", 400, "62"),
-    ("SELECT 1; SELECT 2", 400, "62"),
-    ("", 400, "62"),
-])
+@pytest.mark.parametrize(
+    ("sql", "status", "code"),
+    [
+        ("SELECT * FROM no_such_table", 404, "60"),
+        ("SELEKT 1", 400, "62"),
+        ("SELECT 1; SELECT 2", 400, "62"),
+        ("", 400, "62"),
+    ],
+)
 def test_plain_http_errors(front, sql, status, code):
     answer = httpx.post(front.url, content=sql.encode())
     assert answer.status_code == status
@@ -161,8 +184,12 @@ def test_plain_http_errors(front, sql, status, code):
 
 def test_plain_http_inserts(front):
     def post(sql: str, body: bytes = b"", headers=None, **params) -> httpx.Response:
-        answer = httpx.post(front.url, params={"query": sql, **params} if body else params,
-                            content=body or sql.encode(), headers=headers)
+        answer = httpx.post(
+            front.url,
+            params={"query": sql, **params} if body else params,
+            content=body or sql.encode(),
+            headers=headers,
+        )
         assert answer.status_code == 200, answer.text
         return answer
 
@@ -175,7 +202,13 @@ def test_plain_http_inserts(front):
     post("INSERT INTO default.events FORMAT TSV", native_block(b"6\tclickhouse-compressed\n"), decompress="1")
     stored = post("SELECT n, tag FROM default.events ORDER BY n FORMAT JSONCompactEachRow").text
     assert [json.loads(line) for line in stored.splitlines()] == [
-        [1, "json"], [2, "none"], [3, "values"], [4, "gzip"], [5, "lz4"], [6, "clickhouse-compressed"]]
+        [1, "json"],
+        [2, "none"],
+        [3, "values"],
+        [4, "gzip"],
+        [5, "lz4"],
+        [6, "clickhouse-compressed"],
+    ]
 
 
 def native_block(data: bytes) -> bytes:
@@ -207,7 +240,10 @@ def test_credentials_are_enforced_when_configured(tmp_path):
         with pytest.raises(DatabaseError, match="AUTHENTICATION_FAILED"):
             clickhouse_connect.get_client(host="127.0.0.1", port=server.port, username="e2e", password="wrong")
         query = {"query": "SELECT 2"}
-        assert httpx.get(server.url, params=query, headers={"X-ClickHouse-User": "e2e", "X-ClickHouse-Key": secret}).text == "2\n"
+        assert (
+            httpx.get(server.url, params=query, headers={"X-ClickHouse-User": "e2e", "X-ClickHouse-Key": secret}).text
+            == "2\n"
+        )
         assert httpx.get(server.url, params={**query, "user": "e2e", "password": secret}).text == "2\n"
         refused = httpx.get(server.url, params=query)
         assert refused.status_code == 403 and refused.headers["X-ClickHouse-Exception-Code"] == "516"
@@ -220,7 +256,11 @@ def test_credentials_are_enforced_when_configured(tmp_path):
 def test_inline_insert_data_is_split_from_its_statement():
     insert = parse_statement(b"INSERT INTO db.format (a, `format`) SETTINGS x = 'FORMAT' FORMAT Native \n\x00FORMAT")
     assert (insert.kind, insert.sql, insert.data_format, insert.data) == (
-        "INSERT", b"INSERT INTO db.format (a, `format`) SETTINGS x = 'FORMAT'", "Native", b"\x00FORMAT")
+        "INSERT",
+        b"INSERT INTO db.format (a, `format`) SETTINGS x = 'FORMAT'",
+        "Native",
+        b"\x00FORMAT",
+    )
     values = parse_statement(b"insert into t values (1, 'a')")
     assert (values.sql, values.data_format, values.data) == (b"insert into t", "Values", b" (1, 'a')")
     assert parse_statement(b"INSERT INTO t SELECT 1 FORMAT x").data is None

@@ -69,25 +69,43 @@ def test_etags_guard_saves_and_deletes(client):
 
 def test_a_cloudevent_publish_reaches_the_subscriber_as_published(client, sidecar):
     """budapp's publish_to_topic: the payload is the event; daprd adds topic, pubsubname and trace fields only."""
-    event = {"specversion": "1.0", "type": "notification", "source": "budapp", "data": {"n": 1},
-             "traceparent": "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01"}
+    event = {
+        "specversion": "1.0",
+        "type": "notification",
+        "source": "budapp",
+        "data": {"n": 1},
+        "traceparent": "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01",
+    }
     before = len(sidecar.subscriber.received)
-    client.publish_event("pubsub", "budAppMessages", data=json.dumps(event),
-                         data_content_type="application/cloudevents+json",
-                         publish_metadata={"cloudevent.id": "ignored-for-cloudevents"})
+    client.publish_event(
+        "pubsub",
+        "budAppMessages",
+        data=json.dumps(event),
+        data_content_type="application/cloudevents+json",
+        publish_metadata={"cloudevent.id": "ignored-for-cloudevents"},
+    )
     path, headers, body = sidecar.subscriber.wait_for(before + 1)[before]
     assert path == "/notifications"
     assert headers["content-type"] == "application/cloudevents+json"
     assert headers["dapr-api-token"] == APP_API_TOKEN
-    assert body == {**event, "topic": "budAppMessages", "pubsubname": "pubsub",
-                    "traceid": body["traceid"], "tracestate": ""}
+    assert body == {
+        **event,
+        "topic": "budAppMessages",
+        "pubsubname": "pubsub",
+        "traceid": body["traceid"],
+        "tracestate": "",
+    }
     assert "id" not in body and "datacontenttype" not in body
 
 
 def test_a_routing_rule_picks_the_credentials_route(client, sidecar):
     before = len(sidecar.subscriber.received)
-    client.publish_event("pubsub", "budAppMessages", data='{"type": "credential_update", "data": {}}',
-                         data_content_type="application/cloudevents+json")
+    client.publish_event(
+        "pubsub",
+        "budAppMessages",
+        data='{"type": "credential_update", "data": {}}',
+        data_content_type="application/cloudevents+json",
+    )
     path, _, body = sidecar.subscriber.wait_for(before + 1)[before]
     assert path == "/credentials/update" and body["type"] == "credential_update"
 
@@ -97,7 +115,8 @@ def test_metadata_over_grpc_matches_http(client, sidecar):
     over_http = httpx.get(f"{sidecar.url}/v1.0/metadata").json()
     assert over_grpc.application_id == over_http["id"] == "budapp"
     assert [(c.name, c.type) for c in over_grpc.registered_components] == [
-        (c["name"], c["type"]) for c in over_http["components"]]
+        (c["name"], c["type"]) for c in over_http["components"]
+    ]
 
 
 def test_methods_the_sidecar_does_not_serve_answer_unimplemented(client):

@@ -69,8 +69,11 @@ def client(sidecar):
 
 
 def test_activities_a_timer_and_continue_as_new_run_to_completion(client):
-    instance = client.schedule_new_workflow(two_steps_a_timer_and_a_second_round, input={"number": 3, "round": 1},
-                                            instance_id=f"selftest-{uuid.uuid4().hex}")
+    instance = client.schedule_new_workflow(
+        two_steps_a_timer_and_a_second_round,
+        input={"number": 3, "round": 1},
+        instance_id=f"selftest-{uuid.uuid4().hex}",
+    )
     state = client.wait_for_workflow_completion(instance, timeout_in_seconds=WAIT)
     assert state.runtime_status == wf.WorkflowStatus.COMPLETED, state
     assert state.to_json()["serialized_output"] == '{"seen": ["got 6", "got 12"], "round": 2}'
@@ -88,7 +91,10 @@ def test_raised_events_termination_and_unknown_instances(client):
     assert client.wait_for_workflow_start(approved, timeout_in_seconds=WAIT).runtime_status == wf.WorkflowStatus.RUNNING
     client.raise_workflow_event(approved, "approval", data={"by": "admin"})
     state = client.wait_for_workflow_completion(approved, timeout_in_seconds=WAIT)
-    assert state.runtime_status == wf.WorkflowStatus.COMPLETED and state.to_json()["serialized_output"] == '{"by": "admin"}'
+    assert (
+        state.runtime_status == wf.WorkflowStatus.COMPLETED
+        and state.to_json()["serialized_output"] == '{"by": "admin"}'
+    )
 
     stopped = client.schedule_new_workflow(waits_for_approval, input={})
     client.terminate_workflow(stopped)

@@ -17,14 +17,26 @@ CREATE TABLE cluster (name VARCHAR, status VARCHAR, cluster_id INTEGER);
 CREATE TABLE budcluster.cluster (name VARCHAR, status VARCHAR, id INTEGER);
 """
 ROWS = {
-    "endpoint": [("e2e-1-gw0-endpoint-a", "deleting"), ("e2e-1-gw0-endpoint-b", "running"),
-                 ("prod-endpoint", "deleting")],
+    "endpoint": [
+        ("e2e-1-gw0-endpoint-a", "deleting"),
+        ("e2e-1-gw0-endpoint-b", "running"),
+        ("prod-endpoint", "deleting"),
+    ],
     # b: budapp still has it, and so does budcluster (the API deletes both); e: budcluster lost it
-    "cluster": [("e2e-1-gw0-cluster-a", "deleting", 1), ("e2e-1-gw0-cluster-b", "available", 2),
-                ("prod-cluster", "deleting", 9), ("e2e-1-gw0-cluster-e", "available", 5)],
-    "budcluster.cluster": [("e2e-1-gw0-cluster-a", "available", 1), ("e2e-1-gw0-cluster-b", "available", 2),
-                           ("e2e-1-gw0-cluster-c", "not_available", 3), ("e2e-1-gw0-cluster-d", "deleted", 4),
-                           ("e2e-1-gw0-cluster-e", "deleted", 5), ("prod-cluster", "available", 9)],
+    "cluster": [
+        ("e2e-1-gw0-cluster-a", "deleting", 1),
+        ("e2e-1-gw0-cluster-b", "available", 2),
+        ("prod-cluster", "deleting", 9),
+        ("e2e-1-gw0-cluster-e", "available", 5),
+    ],
+    "budcluster.cluster": [
+        ("e2e-1-gw0-cluster-a", "available", 1),
+        ("e2e-1-gw0-cluster-b", "available", 2),
+        ("e2e-1-gw0-cluster-c", "not_available", 3),
+        ("e2e-1-gw0-cluster-d", "deleted", 4),
+        ("e2e-1-gw0-cluster-e", "deleted", 5),
+        ("prod-cluster", "available", 9),
+    ],
 }
 
 
@@ -67,12 +79,20 @@ async def statuses(dsn: str) -> dict[str, dict[str, str]]:
 def test_stranded_deletions_and_budcluster_orphans_of_the_prefix_are_retired(database):
     assert asyncio.run(fault_matrix.retire_stranded_rows("e2e")) == 5
     assert asyncio.run(statuses(database)) == {
-        "endpoint": {"e2e-1-gw0-endpoint-a": "deleted", "e2e-1-gw0-endpoint-b": "running",
-                     "prod-endpoint": "deleting"},
-        "cluster": {"e2e-1-gw0-cluster-a": "deleted", "e2e-1-gw0-cluster-b": "available",
-                    "prod-cluster": "deleting", "e2e-1-gw0-cluster-e": "deleted"},
-        "budcluster.cluster": {"e2e-1-gw0-cluster-a": "deleted", "e2e-1-gw0-cluster-b": "available",
-                               "e2e-1-gw0-cluster-c": "deleted", "e2e-1-gw0-cluster-d": "deleted",
-                               "e2e-1-gw0-cluster-e": "deleted", "prod-cluster": "available"},
+        "endpoint": {"e2e-1-gw0-endpoint-a": "deleted", "e2e-1-gw0-endpoint-b": "running", "prod-endpoint": "deleting"},
+        "cluster": {
+            "e2e-1-gw0-cluster-a": "deleted",
+            "e2e-1-gw0-cluster-b": "available",
+            "prod-cluster": "deleting",
+            "e2e-1-gw0-cluster-e": "deleted",
+        },
+        "budcluster.cluster": {
+            "e2e-1-gw0-cluster-a": "deleted",
+            "e2e-1-gw0-cluster-b": "available",
+            "e2e-1-gw0-cluster-c": "deleted",
+            "e2e-1-gw0-cluster-d": "deleted",
+            "e2e-1-gw0-cluster-e": "deleted",
+            "prod-cluster": "available",
+        },
     }
     assert asyncio.run(fault_matrix.retire_stranded_rows("e2e")) == 0

@@ -34,9 +34,14 @@ class StandIn:
         self.port = free_ports(1)[0]
         self.url = f"http://127.0.0.1:{self.port}"
         database = database_name(f"bud_e2e_kc_selftest_{worker}")
-        self.env = {**os.environ, "SANDBOX_KEYCLOAK_PORT": str(self.port), "SANDBOX_KEYCLOAK_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                    "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/{database}",
-                    "SANDBOX_REDIS_URL": redis_url(4 + worker), "E2E_STATE_DIR": str(tmp)}
+        self.env = {
+            **os.environ,
+            "SANDBOX_KEYCLOAK_PORT": str(self.port),
+            "SANDBOX_KEYCLOAK_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "SANDBOX_POSTGRES_DSN": f"postgresql://postgres@127.0.0.1:5432/{database}",
+            "SANDBOX_REDIS_URL": redis_url(4 + worker),
+            "E2E_STATE_DIR": str(tmp),
+        }
         self.log = tmp / "keycloak.log"
         self.process: subprocess.Popen | None = None
         redis.from_url(self.env["SANDBOX_REDIS_URL"]).flushdb()
@@ -56,9 +61,23 @@ class StandIn:
     def start(self) -> None:
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "sandbox.keycloak.app:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning"],
-                cwd=SUITE_ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "sandbox.keycloak.app:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=SUITE_ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
@@ -89,8 +108,14 @@ def standin(tmp_path_factory) -> Iterator[StandIn]:
 
 
 def admin(url: str, realm: str = "master") -> KeycloakAdmin:
-    return KeycloakAdmin(server_url=url, username="admin", password=ADMIN_PASSWORD, realm_name=realm,
-                         user_realm_name="master", verify=False)
+    return KeycloakAdmin(
+        server_url=url,
+        username="admin",
+        password=ADMIN_PASSWORD,
+        realm_name=realm,
+        user_realm_name="master",
+        verify=False,
+    )
 
 
 def raw(realm_admin: KeycloakAdmin, method: str, url: str, payload: dict | None = None) -> requests.Response:
@@ -105,49 +130,95 @@ def raw(realm_admin: KeycloakAdmin, method: str, url: str, payload: dict | None 
 def seeded(standin: StandIn) -> dict:
     """A realm seeded as budapp's seeder does: roles, a confidential client with module resources and scope
     permissions, and a user whose policy is associated with project view/manage only."""
-    admin(standin.url).create_realm(payload={"realm": REALM, "enabled": True, "accessTokenLifespan": 600},
-                                    skip_exists=True)
+    admin(standin.url).create_realm(
+        payload={"realm": REALM, "enabled": True, "accessTokenLifespan": 600}, skip_exists=True
+    )
     realm_admin = admin(standin.url, REALM)
     for role in ("admin", "developer", "super_admin"):
         realm_admin.create_realm_role({"name": role, "description": role}, skip_exists=True)
-    client_id = realm_admin.create_client(payload={"clientId": CLIENT, "enabled": True, "publicClient": False,
-                                                   "authorizationServicesEnabled": True, "serviceAccountsEnabled": True})
+    client_id = realm_admin.create_client(
+        payload={
+            "clientId": CLIENT,
+            "enabled": True,
+            "publicClient": False,
+            "authorizationServicesEnabled": True,
+            "serviceAccountsEnabled": True,
+        }
+    )
     secret = realm_admin.get_client_secrets(client_id)["value"]
     base = f"{standin.url}//admin/realms/{REALM}/clients/{client_id}/authz/resource-server"
     for module in ("cluster", "project"):
-        resource = realm_admin.create_client_authz_resource(client_id, {
-            "name": f"module_{module}", "type": "module", "owner": {"id": client_id}, "ownerManagedAccess": True,
-            "scopes": [{"name": "view"}, {"name": "manage"}]})
+        resource = realm_admin.create_client_authz_resource(
+            client_id,
+            {
+                "name": f"module_{module}",
+                "type": "module",
+                "owner": {"id": client_id},
+                "ownerManagedAccess": True,
+                "scopes": [{"name": "view"}, {"name": "manage"}],
+            },
+        )
         for scope in realm_admin.get_client_authz_scopes(client_id):
-            created = raw(realm_admin, "post", f"{base}/permission/scope", {
-                "name": f"urn:bud:permission:{module}:module:{scope['name']}", "description": "d", "type": "scope",
-                "resources": [resource["_id"]], "policies": [], "logic": "POSITIVE", "scopes": [scope["id"]],
-                "decisionStrategy": "AFFIRMATIVE"})
+            created = raw(
+                realm_admin,
+                "post",
+                f"{base}/permission/scope",
+                {
+                    "name": f"urn:bud:permission:{module}:module:{scope['name']}",
+                    "description": "d",
+                    "type": "scope",
+                    "resources": [resource["_id"]],
+                    "policies": [],
+                    "logic": "POSITIVE",
+                    "scopes": [scope["id"]],
+                    "decisionStrategy": "AFFIRMATIVE",
+                },
+            )
             assert created.status_code == 201 and created.json()["id"]
-    user_id = realm_admin.create_user(payload={
-        "username": "Ann@Example.com", "email": "Ann@Example.com", "firstName": "Ann", "lastName": "Lee",
-        "enabled": True, "emailVerified": True,
-        "credentials": [{"type": "password", "value": "Passw0rd!", "temporary": False}]})
+    user_id = realm_admin.create_user(
+        payload={
+            "username": "Ann@Example.com",
+            "email": "Ann@Example.com",
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "enabled": True,
+            "emailVerified": True,
+            "credentials": [{"type": "password", "value": "Passw0rd!", "temporary": False}],
+        }
+    )
     developer = next(r for r in realm_admin.get_realm_roles() if r["name"] == "developer")
     realm_admin.assign_realm_roles(user_id=user_id, roles=[developer])
-    policy = raw(realm_admin, "post", f"{base}/policy/user",
-                 {"name": f"urn:bud:policy:{user_id}", "logic": "POSITIVE", "users": [user_id]}).json()
+    policy = raw(
+        realm_admin,
+        "post",
+        f"{base}/policy/user",
+        {"name": f"urn:bud:policy:{user_id}", "logic": "POSITIVE", "users": [user_id]},
+    ).json()
     for scope in ("view", "manage"):
-        search = (f"{base}/permission?name=urn%3Abud%3Apermission%3Aproject%3Amodule%3A{scope}"
-                  f"&scope={scope}&type=scope")
+        search = f"{base}/permission?name=urn%3Abud%3Apermission%3Aproject%3Amodule%3A{scope}&scope={scope}&type=scope"
         permission_id = raw(realm_admin, "get", search).json()[0]["id"]
         permission = raw(realm_admin, "get", f"{base}/permission/scope/{permission_id}").json()
         resources = raw(realm_admin, "get", f"{base}/policy/{permission_id}/resources").json()
         scopes = raw(realm_admin, "get", f"{base}/policy/{permission_id}/scopes").json()
         associated = raw(realm_admin, "get", f"{base}/policy/{permission_id}/associatedPolicies").json()
-        update = {**{k: permission[k] for k in ("id", "name", "description", "type", "logic", "decisionStrategy")},
-                  "resources": [resources[0]["_id"]], "scopes": [scopes[0]["id"]],
-                  "policies": [p["id"] for p in associated] + [policy["id"]]}
+        update = {
+            **{k: permission[k] for k in ("id", "name", "description", "type", "logic", "decisionStrategy")},
+            "resources": [resources[0]["_id"]],
+            "scopes": [scopes[0]["id"]],
+            "policies": [p["id"] for p in associated] + [policy["id"]],
+        }
         assert raw(realm_admin, "put", f"{base}/permission/scope/{permission_id}", update).status_code == 201
-    openid = KeycloakOpenID(server_url=standin.url, client_id=CLIENT, realm_name=REALM, client_secret_key=secret,
-                            verify=False)
-    return {"client_id": client_id, "secret": secret, "user_id": user_id, "policy_id": policy["id"],
-            "openid": openid, "base": base}
+    openid = KeycloakOpenID(
+        server_url=standin.url, client_id=CLIENT, realm_name=REALM, client_secret_key=secret, verify=False
+    )
+    return {
+        "client_id": client_id,
+        "secret": secret,
+        "user_id": user_id,
+        "policy_id": policy["id"],
+        "openid": openid,
+        "base": base,
+    }
 
 
 def login(seeded: dict) -> dict:
@@ -165,7 +236,8 @@ def test_admin_token_and_realms(standin, seeded):
     assert master.get_realm(REALM)["ssoSessionIdleTimeout"] == 7200
     assert httpx.get(f"{standin.url}/admin/realms").status_code == 401
     assert httpx.get(f"{standin.url}/admin/realms", headers={"Authorization": "Bearer nope"}).json() == {
-        "error": "HTTP 401 Unauthorized"}
+        "error": "HTTP 401 Unauthorized"
+    }
 
 
 def test_roles_exist_once_and_a_missing_role_is_404(standin, seeded):
@@ -181,8 +253,10 @@ def test_roles_exist_once_and_a_missing_role_is_404(standin, seeded):
 
 def test_users_conflicts_filters_and_role_mappings(standin, seeded):
     realm_admin = admin(standin.url, REALM)
-    for payload, message in (({"username": "ANN@example.com"}, b"User exists with same username"),
-                             ({"username": "other", "email": "ann@EXAMPLE.com"}, b"User exists with same email")):
+    for payload, message in (
+        ({"username": "ANN@example.com"}, b"User exists with same username"),
+        ({"username": "other", "email": "ann@EXAMPLE.com"}, b"User exists with same email"),
+    ):
         with pytest.raises(KeycloakPostError) as conflict:
             realm_admin.create_user(payload={**payload, "enabled": True})
         assert conflict.value.response_code == 409 and message in conflict.value.response_body
@@ -190,8 +264,16 @@ def test_users_conflicts_filters_and_role_mappings(standin, seeded):
     assert [u["id"] for u in realm_admin.get_users({"email": "ann@example.com"})] == [seeded["user_id"]]
     assert realm_admin.get_users({"search": "nobody"}) == []
     user = realm_admin.get_user(seeded["user_id"])
-    assert (user["username"], user["email"], user["firstName"], user["enabled"]) == ("ann@example.com", "ann@example.com", "Ann", True)
-    assert {r["name"] for r in realm_admin.get_realm_roles_of_user(seeded["user_id"])} == {"developer", "default-roles-bud"}
+    assert (user["username"], user["email"], user["firstName"], user["enabled"]) == (
+        "ann@example.com",
+        "ann@example.com",
+        "Ann",
+        True,
+    )
+    assert {r["name"] for r in realm_admin.get_realm_roles_of_user(seeded["user_id"])} == {
+        "developer",
+        "default-roles-bud",
+    }
     assert [c["type"] for c in realm_admin.get_credentials(seeded["user_id"])] == ["password"]
     assert realm_admin.get_client_id(CLIENT) == seeded["client_id"]
 
@@ -202,7 +284,11 @@ def test_login_gives_a_token_budapp_can_decode(standin, seeded):
     assert claims["sub"] == seeded["user_id"] and claims["typ"] == "Bearer" and claims["azp"] == CLIENT
     assert claims["iss"] == f"{standin.url}/realms/{REALM}"
     assert claims["exp"] - claims["iat"] == token["expires_in"] == 600
-    assert (claims["email"], claims["preferred_username"], claims["name"]) == ("ann@example.com", "ann@example.com", "Ann Lee")
+    assert (claims["email"], claims["preferred_username"], claims["name"]) == (
+        "ann@example.com",
+        "ann@example.com",
+        "Ann Lee",
+    )
     assert "developer" in claims["realm_access"]["roles"]
     assert 0 < token["refresh_expires_in"] <= 86400 and token["id_token"]
 
@@ -210,7 +296,10 @@ def test_login_gives_a_token_budapp_can_decode(standin, seeded):
 def test_wrong_password_and_wrong_client_secret_are_401(standin, seeded):
     with pytest.raises(KeycloakAuthenticationError) as wrong:
         seeded["openid"].token("ann@example.com", "wrong")
-    assert json.loads(wrong.value.response_body) == {"error": "invalid_grant", "error_description": "Invalid user credentials"}
+    assert json.loads(wrong.value.response_body) == {
+        "error": "invalid_grant",
+        "error_description": "Invalid user credentials",
+    }
     bad_client = KeycloakOpenID(server_url=standin.url, client_id=CLIENT, realm_name=REALM, client_secret_key="x")
     with pytest.raises(KeycloakAuthenticationError) as bad:
         bad_client.token("ann@example.com", "Passw0rd!")
@@ -226,7 +315,10 @@ def test_refresh_then_logout_ends_the_session(standin, seeded):
     with pytest.raises(KeycloakPostError) as ended:
         openid.refresh_token(token["refresh_token"])
     assert ended.value.response_code == 400
-    assert json.loads(ended.value.response_body) == {"error": "invalid_grant", "error_description": "Session not active"}
+    assert json.loads(ended.value.response_body) == {
+        "error": "invalid_grant",
+        "error_description": "Session not active",
+    }
     with pytest.raises(KeycloakPostError) as garbage:
         openid.refresh_token("not-a-token")
     assert json.loads(garbage.value.response_body)["error"] == "invalid_grant"
@@ -234,22 +326,29 @@ def test_refresh_then_logout_ends_the_session(standin, seeded):
 
 def test_uma_permissions_decision_and_rpt(standin, seeded):
     openid, token = seeded["openid"], login(seeded)["access_token"]
-    granted = openid.uma_permissions(token, "module_project#manage", resource_server_id=seeded["client_id"],
-                                     submit_request=False)
+    granted = openid.uma_permissions(
+        token, "module_project#manage", resource_server_id=seeded["client_id"], submit_request=False
+    )
     assert [(p["rsname"], p["scopes"]) for p in granted] == [("module_project", ["manage"])]
     with pytest.raises(KeycloakPostError) as denied:
         openid.uma_permissions(token, "module_cluster#view")
     assert denied.value.response_code == 403
     assert json.loads(denied.value.response_body) == {"error": "access_denied", "error_description": "not_authorized"}
     endpoint = openid.well_known()["token_endpoint"]
-    decision = requests.post(endpoint, headers={"Authorization": f"Bearer {token}"},
-                             data={"grant_type": UMA, "audience": CLIENT, "permission": "module_project#view",
-                                   "response_mode": "decision"})
+    decision = requests.post(
+        endpoint,
+        headers={"Authorization": f"Bearer {token}"},
+        data={"grant_type": UMA, "audience": CLIENT, "permission": "module_project#view", "response_mode": "decision"},
+    )
     assert decision.json() == {"result": True}
-    rpt = requests.post(endpoint, headers={"Authorization": f"Bearer {token}"}, data={"grant_type": UMA, "audience": CLIENT})
+    rpt = requests.post(
+        endpoint, headers={"Authorization": f"Bearer {token}"}, data={"grant_type": UMA, "audience": CLIENT}
+    )
     permissions = openid.decode_token(rpt.json()["access_token"])["authorization"]["permissions"]
     assert {p["rsname"]: sorted(p.get("scopes", [])) for p in permissions} == {
-        "Default Resource": [], "module_project": ["manage", "view"]}
+        "Default Resource": [],
+        "module_project": ["manage", "view"],
+    }
 
 
 def test_authz_listings_budapp_reads(standin, seeded):
@@ -263,8 +362,10 @@ def test_authz_listings_budapp_reads(standin, seeded):
     permissions = realm_admin.get_client_authz_permissions(client_id)
     assert len([p for p in permissions if p["name"].startswith("urn:bud:permission:")]) == 4
     dependent = raw(realm_admin, "get", f"{seeded['base']}/policy/{seeded['policy_id']}/dependentPolicies").json()
-    assert sorted(p["name"] for p in dependent) == ["urn:bud:permission:project:module:manage",
-                                                    "urn:bud:permission:project:module:view"]
+    assert sorted(p["name"] for p in dependent) == [
+        "urn:bud:permission:project:module:manage",
+        "urn:bud:permission:project:module:view",
+    ]
 
 
 def test_state_and_signing_key_survive_a_restart(standin, seeded):

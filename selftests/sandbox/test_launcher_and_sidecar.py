@@ -70,7 +70,10 @@ def test_fault_switch_needs_the_token_and_known_names(sandbox):
 
 def test_sidecar_state_round_trip_with_ttl(sandbox):
     state = sandbox["urls"]["dapr"] + "/v1.0/state/statestore"
-    assert httpx.post(state, json=[{"key": "k1", "value": {"a": 1}, "metadata": {"ttlInSeconds": "60"}}]).status_code == 204
+    assert (
+        httpx.post(state, json=[{"key": "k1", "value": {"a": 1}, "metadata": {"ttlInSeconds": "60"}}]).status_code
+        == 204
+    )
     assert httpx.get(f"{state}/k1").json() == {"a": 1}
     store = redis.from_url(sandbox["env"]["SANDBOX_REDIS_URL"], decode_responses=True)
     assert store.hget("budapp||k1", "data") == '{"a": 1}' and 0 < store.ttl("budapp||k1") <= 60
@@ -86,17 +89,31 @@ def test_sidecar_invokes_services_by_app_id(sandbox):
 
 def test_publish_reaches_budapp_notifications(sandbox):
     """A notification published as a CloudEvent reaches budapp; an unknown workflow's event is accepted and ignored.
-    A body daprd would wrap (it then carries ``id`` and ``datacontenttype``) is refused, as budapp's model forbids them."""
-    notification = {"name": "bud-internal", "payload": {
-        "category": "internal", "type": "register_cluster", "event": "eta", "source": "selftest",
-        "workflow_id": "00000000-0000-4000-8000-000000000000", "content": {"message": "5"}}}
-    published = httpx.post(sandbox["urls"]["dapr"] + "/v1.0/publish/pubsub-redis/budAppMessages",
-                           content=json.dumps(notification), headers={"content-type": "application/cloudevents+json"})
+    A body daprd would wrap (it then carries ``id`` and ``datacontenttype``) is refused, as budapp's model
+    forbids them."""
+    notification = {
+        "name": "bud-internal",
+        "payload": {
+            "category": "internal",
+            "type": "register_cluster",
+            "event": "eta",
+            "source": "selftest",
+            "workflow_id": "00000000-0000-4000-8000-000000000000",
+            "content": {"message": "5"},
+        },
+    }
+    published = httpx.post(
+        sandbox["urls"]["dapr"] + "/v1.0/publish/pubsub-redis/budAppMessages",
+        content=json.dumps(notification),
+        headers={"content-type": "application/cloudevents+json"},
+    )
     assert published.status_code == 204
     direct = httpx.post(sandbox["urls"]["budapp"] + "/notifications", json={**notification, "topic": "budAppMessages"})
     assert direct.json() == {"object": "notification", "message": "Ignored: unknown workflow"}
-    wrapped = httpx.post(sandbox["urls"]["budapp"] + "/notifications",
-                         json={**notification, "id": "e-1", "datacontenttype": "application/json"})
+    wrapped = httpx.post(
+        sandbox["urls"]["budapp"] + "/notifications",
+        json={**notification, "id": "e-1", "datacontenttype": "application/json"},
+    )
     assert wrapped.status_code == 422
     assert sorted(problem["loc"][-1] for problem in wrapped.json()["detail"]) == ["datacontenttype", "id"]
 

@@ -17,7 +17,7 @@ import pytest
 from helpers.config import SUITE_ROOT
 from selftests.sandbox.isolated import launcher, sandbox_environment
 
-LEAKY_TEST = '''
+LEAKY_TEST = """
 import json, logging, os
 
 import pytest
@@ -42,7 +42,7 @@ async def test_a_failure_full_of_secrets(auth_api, user_factory, deployments_api
     log.warning("log: %s", " ".join(secrets))
     await auth_api.logout(user.refresh_token, user.access_token)
     assert user.access_token == user.password, f"assertion with {user.password} and {api_key} and {admin_token}"
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +57,42 @@ def run(tmp_path_factory):
     env = {**env, "SECRETS_OUT": str(work / "secrets.json"), "E2E_SKIP_LEAK_CHECK": "1"}
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", str(test_file), "-p", "conftest", "-c", str(SUITE_ROOT / "pytest.ini"),
-             "--rootdir", str(SUITE_ROOT), "-p", "no:cacheprovider", "-vv", "--showlocals", "--tb=long",
-             f"--junitxml={reports / 'junit.xml'}", f"--html={reports / 'report.html'}",
-             f"--log-file={reports / 'run.log'}", "--log-file-level=DEBUG"],
-            cwd=SUITE_ROOT, env=env, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(test_file),
+                "-p",
+                "conftest",
+                "-c",
+                str(SUITE_ROOT / "pytest.ini"),
+                "--rootdir",
+                str(SUITE_ROOT),
+                "-p",
+                "no:cacheprovider",
+                "-vv",
+                "--showlocals",
+                "--tb=long",
+                f"--junitxml={reports / 'junit.xml'}",
+                f"--html={reports / 'report.html'}",
+                f"--log-file={reports / 'run.log'}",
+                "--log-file-level=DEBUG",
+            ],
+            cwd=SUITE_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         launcher(env, "stop", check=False)
     (reports / "console.txt").write_text(result.stdout + result.stderr)
-    return {"result": result, "reports": reports, "secrets": json.loads((work / "secrets.json").read_text()),
-            "sandbox_logs": state / "sandbox" / "logs"}
+    return {
+        "result": result,
+        "reports": reports,
+        "secrets": json.loads((work / "secrets.json").read_text()),
+        "sandbox_logs": state / "sandbox" / "logs",
+    }
 
 
 def test_the_leaky_test_ran_and_failed(run):

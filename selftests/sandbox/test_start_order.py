@@ -33,6 +33,8 @@ def test_a_missing_stand_in_is_one_line_before_anything_starts(monkeypatch, tmp_
     from sandbox import launcher
 
     monkeypatch.setattr(launcher, "importable", lambda module: module != "sandbox.budnotify.app")
-    with pytest.raises(SystemExit, match=r"^ERROR: this tree has no stand-in for budnotify \(sandbox/budnotify/app\.py\)"):
+    with pytest.raises(
+        SystemExit, match=r"^ERROR: this tree has no stand-in for budnotify \(sandbox/budnotify/app\.py\)"
+    ):
         launcher.check_stand_ins(services(SandboxSettings(budapp_source=tmp_path)))
     launcher.check_stand_ins(services(SandboxSettings()))  # the sandbox itself has every stand-in

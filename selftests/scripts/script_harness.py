@@ -30,21 +30,50 @@ FAKEBIN = Path(__file__).resolve().parent / "fakebin"
 
 # What the scripts (and the fakes) use besides the tools they check for.
 BASIC_TOOLS = (
-    "bash", "env", "sed", "grep", "date", "mkdir", "cat", "rm", "rmdir", "sleep",
-    "head", "tail", "dirname", "basename", "chmod", "tr", "ps", "cp", "readlink", "touch",
+    "bash",
+    "env",
+    "sed",
+    "grep",
+    "date",
+    "mkdir",
+    "cat",
+    "rm",
+    "rmdir",
+    "sleep",
+    "head",
+    "tail",
+    "dirname",
+    "basename",
+    "chmod",
+    "tr",
+    "ps",
+    "cp",
+    "readlink",
+    "touch",
 )
 FAKE_TOOLS = ("docker", "k3d", "kind", "kubectl", "helm", "curl")
-ALL_TOOLS = FAKE_TOOLS + ("openssl",)
+ALL_TOOLS = (*FAKE_TOOLS, "openssl")
 
 SERVICES = ("budapp", "budcluster", "budsim", "budmodel", "budmetrics", "budgateway")
-SERVICE_PORTS = {"budapp": 9082, "budcluster": 3003, "budsim": 3002, "budmodel": 3004,
-                 "budmetrics": 3005, "budgateway": 3000}
+SERVICE_PORTS = {
+    "budapp": 9082,
+    "budcluster": 3003,
+    "budsim": 3002,
+    "budmodel": 3004,
+    "budmetrics": 3005,
+    "budgateway": 3000,
+}
 # Port-forwards of the Kubernetes modes: name -> (service suffix, service port).
 FORWARDS = {
-    "budapp": ("budapp", 9082), "budcluster": ("budcluster", 3003), "budsim": ("budsim", 3002),
-    "budmodel": ("budmodel", 3004), "budmetrics": ("budmetrics", 3005),
-    "budgateway": ("budgateway", 3000), "keycloak": ("keycloak", 80),
-    "postgres": ("postgresql", 5432), "redis": ("valkey-primary", 6379),
+    "budapp": ("budapp", 9082),
+    "budcluster": ("budcluster", 3003),
+    "budsim": ("budsim", 3002),
+    "budmodel": ("budmodel", 3004),
+    "budmetrics": ("budmetrics", 3005),
+    "budgateway": ("budgateway", 3000),
+    "keycloak": ("keycloak", 80),
+    "postgres": ("postgresql", 5432),
+    "redis": ("valkey-primary", 6379),
     "clickhouse": ("clickhouse", 8123),
     # budapp's sidecar, through the Service the Dapr operator creates for app id budapp (no release prefix)
     "dapr": ("=budapp-dapr", 80),
@@ -97,8 +126,9 @@ class Result:
         return [line for line in self.stderr.splitlines() if line.startswith("ERROR")]
 
     def __str__(self) -> str:  # shown by pytest when an assertion fails
-        return (f"exit {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
-                f"\n--- calls\n" + "\n".join(self.calls))
+        return f"exit {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}\n--- calls\n" + "\n".join(
+            self.calls
+        )
 
 
 class ScriptEnv:
@@ -111,7 +141,7 @@ class ScriptEnv:
         self.fake_state = root / "fake"
         self.log = root / "calls.log"
         self.source = root / "bud-runtime"
-        self.ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES))))
+        self.ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=False))
         self.extra_env: dict[str, str] = {}
         self._make_source_tree()
         self.use_tools()
@@ -186,8 +216,13 @@ class ScriptEnv:
     def run(self, script: str, *args: str, timeout: float = 60, **env: str | None) -> Result:
         start = len(self.calls())
         proc = subprocess.run(
-            [str(SCRIPTS / script), *args], env=self.env(**env), cwd=self.root,
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            [str(SCRIPTS / script), *args],
+            env=self.env(**env),
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr, self.calls()[start:])
 
@@ -239,8 +274,7 @@ def forward_calls(calls: list[str]) -> set[str]:
     return {call for call in calls if " port-forward " in call}
 
 
-def expected_forwards(env: ScriptEnv, context: str, namespace: str = "bud-e2e",
-                      release: str = "bud-e2e") -> set[str]:
+def expected_forwards(env: ScriptEnv, context: str, namespace: str = "bud-e2e", release: str = "bud-e2e") -> set[str]:
     return {
         f"kubectl --context {context} -n {namespace} port-forward --address 127.0.0.1 "
         f"svc/{svc[1:] if svc.startswith('=') else f'{release}-{svc}'} {env.ports[name]}:{port}"
@@ -272,13 +306,18 @@ def dapr_install_calls(context: str) -> list[str]:
 def dapr_wait_calls(context: str) -> list[str]:
     return [
         f"kubectl --context {context} -n dapr-system rollout status {workload} --timeout=600s"
-        for workload in ("deployment/dapr-operator", "deployment/dapr-sidecar-injector",
-                         "deployment/dapr-sentry", "statefulset/dapr-placement-server")
+        for workload in (
+            "deployment/dapr-operator",
+            "deployment/dapr-sidecar-injector",
+            "deployment/dapr-sentry",
+            "statefulset/dapr-placement-server",
+        )
     ]
 
 
-def chart_calls(env: ScriptEnv, context: str, mode: str, namespace: str = "bud-e2e",
-                release: str = "bud-e2e") -> list[str]:
+def chart_calls(
+    env: ScriptEnv, context: str, mode: str, namespace: str = "bud-e2e", release: str = "bud-e2e"
+) -> list[str]:
     return [
         f"helm dependency list {env.chart}",
         f"helm --kube-context {context} upgrade --install {release} {env.chart} --namespace {namespace} "
@@ -306,8 +345,15 @@ def health_calls(env: ScriptEnv, keycloak_path: str = "/realms/master") -> list[
     return calls
 
 
-def kubernetes_deploy_calls(env: ScriptEnv, context: str, mode: str, *, namespace: str = "bud-e2e",
-                            create_namespace: bool = True, dapr: str = "install") -> list[str]:
+def kubernetes_deploy_calls(
+    env: ScriptEnv,
+    context: str,
+    mode: str,
+    *,
+    namespace: str = "bud-e2e",
+    create_namespace: bool = True,
+    dapr: str = "install",
+) -> list[str]:
     """Everything after the cluster exists (cluster_deploy), less the port-forwards.
 
     dapr: "install" (missing, so installed), "present" (already there), "skip" (--skip-dapr).
@@ -366,8 +412,11 @@ def expected_deployment_env(env: ScriptEnv, mode: str, context: str, namespace: 
         "E2E_KUBE_CONTEXT": context,
         "E2E_KUBE_NAMESPACE": namespace,
         "E2E_HELM_RELEASE": "bud-e2e",
-        **({"E2E_CLUSTER_KUBECONFIG": str(env.state / mode / "onboarding-kubeconfig.yaml")}
-           if mode in LOCAL_CLUSTER_MODES else {}),
+        **(
+            {"E2E_CLUSTER_KUBECONFIG": str(env.state / mode / "onboarding-kubeconfig.yaml")}
+            if mode in LOCAL_CLUSTER_MODES
+            else {}
+        ),
     }
 
 

@@ -21,8 +21,10 @@ from selftests.scripts.script_harness import REPO
 
 CHECKOUT = Path(os.environ.get("BUD_RUNTIME_DIR") or Path.home() / "src" / "bud-runtime")
 CHART = CHECKOUT / "infra" / "helm" / "bud"
-pytestmark = pytest.mark.skipif(not (CHART / "values.yaml").is_file(),
-                                reason=f"no bud chart at {CHART}: set BUD_RUNTIME_DIR to a bud-runtime checkout")
+pytestmark = pytest.mark.skipif(
+    not (CHART / "values.yaml").is_file(),
+    reason=f"no bud chart at {CHART}: set BUD_RUNTIME_DIR to a bud-runtime checkout",
+)
 
 # Maps whose keys are free-form in the chart (environment variables, resource requests, scheduling).
 FREE_FORM = {"env", "resources", "nodeSelector", "affinity", "extraEnvVars", "deploymentAnnotations"}
@@ -72,9 +74,12 @@ def test_every_key_the_e2e_values_set_is_one_the_chart_knows():
     chart_values = yaml.safe_load((CHART / "values.yaml").read_text())
     e2e_values = yaml.safe_load((REPO / "config" / "values.e2e.yaml").read_text())
     templates, subcharts = chart_templates(), dependencies()
-    unknown = [".".join(path) for path in leaf_paths(e2e_values)
-               # a dependency's own keys are its chart's business (its values live in its package)
-               if path[0] not in subcharts and not known_to_the_chart(path, chart_values, templates)]
+    unknown = [
+        ".".join(path)
+        for path in leaf_paths(e2e_values)
+        # a dependency's own keys are its chart's business (its values live in its package)
+        if path[0] not in subcharts and not known_to_the_chart(path, chart_values, templates)
+    ]
     assert unknown == [], f"values.e2e.yaml sets keys the chart neither defines nor reads: {unknown}"
 
 
@@ -95,7 +100,9 @@ def rendered_services(templates: str) -> dict[str, set[int]]:
             continue
         name = re.search(r"^  name: \{\{ *\.Release\.Name *\}\}-([\w-]+)", document, re.M)
         if name:
-            found.setdefault(name.group(1), set()).update(int(p) for p in re.findall(r"- (?:name: \w+\s+)?(?:protocol: \w+\s+)?port: (\d+)", document))
+            found.setdefault(name.group(1), set()).update(
+                int(p) for p in re.findall(r"- (?:name: \w+\s+)?(?:protocol: \w+\s+)?port: (\d+)", document)
+            )
     return found
 
 
@@ -110,8 +117,9 @@ def test_every_port_forward_reaches_a_service_the_chart_renders():
             continue
         store = next((s for s in subcharts if service == s or service.startswith(f"{s}-")), None)
         if store:
-            assert list(CHART.glob(f"charts/{store}-*.tgz")) or (CHART / "charts" / store).is_dir(), \
+            assert list(CHART.glob(f"charts/{store}-*.tgz")) or (CHART / "charts" / store).is_dir(), (
                 f"{name}: the chart's dependency {store} is not vendored in {CHART / 'charts'}"
+            )
             continue
         assert service in services, f"{name}: the chart renders no service <release>-{service}"
         assert port in services[service], f"{name}: <release>-{service} has ports {services[service]}, not {port}"

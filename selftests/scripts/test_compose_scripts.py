@@ -25,8 +25,18 @@ TEARDOWN = "teardown-compose.sh"
 COMPOSE_FILE = REPO / "config/docker-compose-e2e.yaml"
 COMPONENTS = REPO / "config/dapr/components"
 # What the suite reaches from the host.
-PUBLISHED = ("budapp", "budcluster", "budsim", "budmodel", "budmetrics", "budgateway",
-             "keycloak", "postgres", "redis", "clickhouse")
+PUBLISHED = (
+    "budapp",
+    "budcluster",
+    "budsim",
+    "budmodel",
+    "budmetrics",
+    "budgateway",
+    "keycloak",
+    "postgres",
+    "redis",
+    "clickhouse",
+)
 
 
 def up_call(project: str = "bud-e2e") -> str:
@@ -107,8 +117,12 @@ def test_setup_builds_starts_waits_and_records_the_urls(script_env):
 def test_skip_build_builds_nothing(script_env):
     result = script_env.run(SETUP, "--skip-build", BUD_RUNTIME_DIR=None)
     assert result.returncode == 0, result
-    assert result.calls == ["docker info", "docker compose version", up_call(),
-                            *health_calls(script_env, keycloak_path="/health/ready")]
+    assert result.calls == [
+        "docker info",
+        "docker compose version",
+        up_call(),
+        *health_calls(script_env, keycloak_path="/health/ready"),
+    ]
 
 
 def test_project_name_reaches_up_and_down(script_env):
@@ -173,8 +187,9 @@ def test_every_service_has_a_health_check(compose):
         assert service["image"].startswith(("daprio/", "otel/")), f"{name} has no health check"
         if service.get("network_mode", "").startswith("service:"):
             app = service["network_mode"].split(":", 1)[1]
-            assert "localhost:3500/v1.0/healthz" in health_test(services[app]), \
+            assert "localhost:3500/v1.0/healthz" in health_test(services[app]), (
                 f"{app}'s health check does not cover its sidecar {name}"
+            )
         else:
             checks = " ".join(health_test(s) for s in services.values())
             assert f"{name}:8080/healthz" in checks or f"{name}:13133/" in checks, f"nothing checks {name}'s health"
@@ -231,8 +246,10 @@ def test_budapp_runs_with_the_e2e_super_user_and_without_rate_limits(compose):
 
 def test_images_are_the_locally_built_ones(compose):
     for svc in ("budapp", "budcluster", "budsim", "budmodel", "budmetrics", "budgateway"):
-        assert compose["services"][svc]["image"] == \
-            f"${{E2E_IMAGE_REGISTRY:-budstudio}}/{svc}:${{E2E_IMAGE_TAG:-e2e-local}}"
+        assert (
+            compose["services"][svc]["image"]
+            == f"${{E2E_IMAGE_REGISTRY:-budstudio}}/{svc}:${{E2E_IMAGE_TAG:-e2e-local}}"
+        )
 
 
 def test_dapr_components_exist_for_what_the_services_name(compose, components):

@@ -38,7 +38,8 @@ def test_context_and_namespace_reach_every_kubectl_and_helm_call(script_env):
     ]
     assert forward_calls(result.calls) == expected_forwards(script_env, "team-ctx", namespace="e2e-ns")
     assert script_env.deployment_env() == expected_deployment_env(
-        script_env, "existing", "team-ctx", namespace="e2e-ns")
+        script_env, "existing", "team-ctx", namespace="e2e-ns"
+    )
 
 
 def test_the_current_context_is_used_by_default(script_env):
@@ -173,8 +174,7 @@ def test_teardown_with_nothing_recorded_does_nothing(script_env):
 
 
 def test_teardown_after_a_failed_install_still_cleans_up(script_env):
-    result = script_env.run(SETUP, "--context", "c1", "--skip-build",
-                            FAKE_FAIL="helm *upgrade --install bud-e2e *")
+    result = script_env.run(SETUP, "--context", "c1", "--skip-build", FAKE_FAIL="helm *upgrade --install bud-e2e *")
     assert result.returncode != 0
     result = script_env.run(TEARDOWN)
     assert result.returncode == 0, result

@@ -21,8 +21,17 @@ from selftests.scripts.script_harness import FORWARDS, REPO, SERVICES
 VALUES = REPO / "config/values.e2e.yaml"
 RELEASE = NAMESPACE = "bud-e2e"
 # Services the suite does not use: the E2E values switch them off.
-DISABLED = ("budadmin", "budcustomer", "budplayground", "askbud", "budeval", "buddoc",
-            "budnotify", "budprompt", "budpipeline")
+DISABLED = (
+    "budadmin",
+    "budcustomer",
+    "budplayground",
+    "askbud",
+    "budeval",
+    "buddoc",
+    "budnotify",
+    "budprompt",
+    "budpipeline",
+)
 
 
 def test_values_parse_and_set_what_the_suite_relies_on():
@@ -72,14 +81,21 @@ def rendered(tmp_path_factory) -> list[dict]:
         f'cluster_ensure_secrets "{state}/keys"; cluster_write_helm_values "{generated}" "{state}/keys"'
     )
     subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", snippet], check=True, capture_output=True,
-        env={**os.environ, "E2E_STATE_DIR": str(state), "E2E_ADMIN_PASSWORD": "Render-Check-1",
-             "E2E_RSA_KEY_BITS": "1024"},
+        ["bash", "-euo", "pipefail", "-c", snippet],
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "E2E_STATE_DIR": str(state),
+            "E2E_ADMIN_PASSWORD": "Render-Check-1",
+            "E2E_RSA_KEY_BITS": "1024",
+        },
     )
     proc = subprocess.run(
-        [helm, "template", RELEASE, str(chart), "--namespace", NAMESPACE,
-         "-f", str(VALUES), "-f", str(generated)],
-        capture_output=True, text=True, timeout=300,
+        [helm, "template", RELEASE, str(chart), "--namespace", NAMESPACE, "-f", str(VALUES), "-f", str(generated)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, f"helm template failed:\n{proc.stderr}"
     return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]

@@ -107,8 +107,7 @@ def test_fresh_setup_creates_builds_loads_installs_and_waits_in_order(deployed):
         *kubernetes_deploy_calls(script_env, context, mode.name),
     ]
     assert forward_calls(result.calls) == expected_forwards(script_env, context)
-    assert script_env.marks() == {mode.cluster_mark(), "namespace-bud-e2e", "dapr",
-                                  "release-dapr", "release-bud-e2e"}
+    assert script_env.marks() == {mode.cluster_mark(), "namespace-bud-e2e", "dapr", "release-dapr", "release-bud-e2e"}
 
 
 def test_setup_writes_a_kubeconfig_budcluster_reaches_the_cluster_with_from_inside(deployed):
@@ -116,11 +115,19 @@ def test_setup_writes_a_kubeconfig_budcluster_reaches_the_cluster_with_from_insi
     path = script_env.state / mode.name / "onboarding-kubeconfig.yaml"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     kubeconfig = yaml.safe_load(path.read_text())
-    assert kubeconfig["clusters"] == [{"name": "bud-e2e", "cluster": {
-        "server": "https://kubernetes.default.svc", "certificate-authority-data": "RkFLRS1DQQ=="}}]
-    assert kubeconfig["users"] == [{"name": "bud-e2e-onboarding", "user": {"token": "fake-token-of-bud-e2e-onboarding"}}]
+    assert kubeconfig["clusters"] == [
+        {
+            "name": "bud-e2e",
+            "cluster": {"server": "https://kubernetes.default.svc", "certificate-authority-data": "RkFLRS1DQQ=="},
+        }
+    ]
+    assert kubeconfig["users"] == [
+        {"name": "bud-e2e-onboarding", "user": {"token": "fake-token-of-bud-e2e-onboarding"}}
+    ]
     assert kubeconfig["current-context"] == "bud-e2e"
-    assert kubeconfig["contexts"] == [{"name": "bud-e2e", "context": {"cluster": "bud-e2e", "user": "bud-e2e-onboarding"}}]
+    assert kubeconfig["contexts"] == [
+        {"name": "bud-e2e", "context": {"cluster": "bud-e2e", "user": "bud-e2e-onboarding"}}
+    ]
 
 
 def test_setup_records_the_deployment_for_the_suite_without_secrets(deployed):
@@ -160,7 +167,8 @@ def test_generated_helm_values_hold_images_password_and_keys(deployed):
     assert len(values["daprExtra"]["crypto"]["symmetricKey"]) == 32
     # The private key really opens with the password handed to the chart.
     check = subprocess.run(
-        ["openssl", "pkey", "-passin", "env:PW", "-noout"], input=services["rsaKeys"]["privateKey"].encode(),
+        ["openssl", "pkey", "-passin", "env:PW", "-noout"],
+        input=services["rsaKeys"]["privateKey"].encode(),
         env={"PW": services["rsaKeys"]["privateKeyPassword"], "PATH": "/usr/bin:/bin"},
         capture_output=True,
     )
@@ -168,8 +176,7 @@ def test_generated_helm_values_hold_images_password_and_keys(deployed):
 
 
 def test_skip_build_neither_builds_nor_loads_and_needs_only_the_chart(script_env, mode):
-    result = script_env.run(mode.setup, "--skip-build", BUD_RUNTIME_DIR=None,
-                            E2E_HELM_CHART=str(script_env.chart))
+    result = script_env.run(mode.setup, "--skip-build", BUD_RUNTIME_DIR=None, E2E_HELM_CHART=str(script_env.chart))
     assert result.returncode == 0, result
     context = mode.context()
     assert without_forwards(result.calls) == [
@@ -324,8 +331,10 @@ def test_source_option_wins_over_environment(script_env, mode):
     script_env.source.rename(other)
     result = script_env.run(mode.setup, "--source", str(other), BUD_RUNTIME_DIR="/nonexistent")
     assert result.returncode == 0, result
-    assert f"docker build -t budstudio/budapp:e2e-local -f {other}/services/budapp/deploy/Dockerfile " \
-           f"{other}/services/budapp" in result.calls
+    assert (
+        f"docker build -t budstudio/budapp:e2e-local -f {other}/services/budapp/deploy/Dockerfile "
+        f"{other}/services/budapp" in result.calls
+    )
 
 
 @shared_code
@@ -334,7 +343,7 @@ def test_missing_chart_dependencies_are_built(script_env, mode):
     assert result.returncode == 0, result
     chart = script_env.chart
     index = result.calls.index(f"helm dependency list {chart}")
-    assert result.calls[index + 1:index + 4] == [
+    assert result.calls[index + 1 : index + 4] == [
         "helm repo add bitnami https://charts.bitnami.com/bitnami --force-update",
         "helm repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update",
         f"helm dependency build {chart}",
@@ -358,8 +367,7 @@ def test_a_busy_local_port_stops_setup_before_forwarding(script_env, mode):
 @shared_code
 def test_an_unhealthy_service_fails_setup_and_names_it(script_env, mode):
     port = script_env.ports["budgateway"]
-    result = script_env.run(mode.setup, "--skip-build", FAKE_FAIL=f"curl *:{port}/health",
-                            E2E_HEALTH_TIMEOUT="0")
+    result = script_env.run(mode.setup, "--skip-build", FAKE_FAIL=f"curl *:{port}/health", E2E_HEALTH_TIMEOUT="0")
     assert_one_line_error(result, "budgateway did not answer", f"127.0.0.1:{port}/health", "within 0s")
     assert script_env.deployment_env() is None
     # What was created is recorded, so teardown can still clean up.

@@ -15,17 +15,22 @@ from scripts import mutation_test as gate
 from scripts.junit_results import outcomes, read_junit
 from selftests.scripts.script_harness import REPO
 
-ROUTES = '''def status(user):
+ROUTES = """def status(user):
     if user["status"] == "deleted":
         return 400
     return 200
-'''
+"""
 
 
 def mutant_entry(**change) -> dict:
-    entry = {"id": "auth-deleted-user", "area": "auth", "file": "sandbox/routes.py",
-             "original": 'if user["status"] == "deleted":', "replacement": 'if user["status"] == "gone":',
-             "description": "a deleted user is let in"}
+    entry = {
+        "id": "auth-deleted-user",
+        "area": "auth",
+        "file": "sandbox/routes.py",
+        "original": 'if user["status"] == "deleted":',
+        "replacement": 'if user["status"] == "gone":',
+        "description": "a deleted user is let in",
+    }
     return {**entry, **change}
 
 
@@ -64,26 +69,33 @@ def test_a_snippet_that_is_missing_is_refused_in_one_line(tree, tmp_path):
     entry = mutant_entry(original='if user["state"] == "deleted":')
     mutants, errors = gate.load_mutants(write_mutants(tmp_path, entry), tree)
     assert mutants == []
-    assert errors == ["mutant auth-deleted-user: its original snippet is not found in sandbox/routes.py (must be "
-                      "exactly once; the code changed? refresh 'original' from the current file)"]
+    assert errors == [
+        "mutant auth-deleted-user: its original snippet is not found in sandbox/routes.py (must be "
+        "exactly once; the code changed? refresh 'original' from the current file)"
+    ]
 
 
 def test_a_snippet_that_occurs_twice_is_refused(tree, tmp_path):
     entry = mutant_entry(original="return")
     _, errors = gate.load_mutants(write_mutants(tmp_path, entry), tree)
-    assert errors == ["mutant auth-deleted-user: its original snippet occurs 2 times in sandbox/routes.py (must be "
-                      "exactly once; the code changed? refresh 'original' from the current file)"]
+    assert errors == [
+        "mutant auth-deleted-user: its original snippet occurs 2 times in sandbox/routes.py (must be "
+        "exactly once; the code changed? refresh 'original' from the current file)"
+    ]
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"area": "billing"}, "unknown area 'billing'"),
-    ({"description": ""}, "missing or empty description"),
-    ({"file": "helpers/routes.py"}, "helpers/routes.py is not a sandbox file"),
-    ({"file": "sandbox/gone.py"}, "sandbox/gone.py does not exist"),
-    ({"replacement": 'if user["status"] == "deleted":'}, "the replacement equals the original"),
-    ({"replacement": 'if user["status"] == "gone"'}, "sandbox/routes.py does not compile once mutated (line 2"),
-    ({"extra": 1}, "unknown keys extra"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"area": "billing"}, "unknown area 'billing'"),
+        ({"description": ""}, "missing or empty description"),
+        ({"file": "helpers/routes.py"}, "helpers/routes.py is not a sandbox file"),
+        ({"file": "sandbox/gone.py"}, "sandbox/gone.py does not exist"),
+        ({"replacement": 'if user["status"] == "deleted":'}, "the replacement equals the original"),
+        ({"replacement": 'if user["status"] == "gone"'}, "sandbox/routes.py does not compile once mutated (line 2"),
+        ({"extra": 1}, "unknown keys extra"),
+    ],
+)
 def test_unusable_mutants_are_refused_with_the_reason(tree, tmp_path, change, message):
     _, errors = gate.load_mutants(write_mutants(tmp_path, mutant_entry(**change)), tree)
     assert len(errors) == 1 and errors[0].startswith("mutant auth-deleted-user: "), errors
@@ -134,7 +146,8 @@ def test_sampling_is_deterministic_for_a_seed():
     assert gate.sample_mutants(list(reversed(mutants)), 5, seed=7) == first  # the file's order does not matter
     assert len(first) == len({m.id for m in first}) == 5
     assert {tuple(m.id for m in gate.sample_mutants(mutants, 5, seed=s)) for s in range(10)} != {
-        tuple(m.id for m in first)}, "the seed chooses the sample"
+        tuple(m.id for m in first)
+    }, "the seed chooses the sample"
 
 
 def test_a_sample_spreads_over_the_areas():
@@ -164,13 +177,24 @@ def test_only_and_area_select_and_unknown_names_are_errors():
 
 
 def result(mutant_id: str, area: str, status: str, *killers: str) -> gate.Result:
-    return gate.Result(mutant_id, area, "sandbox/x.py", f"{mutant_id} breaks", status, list(killers),
-                       leak_only=list(killers) == [gate.LEAK_CHECK])
+    return gate.Result(
+        mutant_id,
+        area,
+        "sandbox/x.py",
+        f"{mutant_id} breaks",
+        status,
+        list(killers),
+        leak_only=list(killers) == [gate.LEAK_CHECK],
+    )
 
 
 def test_scores_per_area_and_overall_leave_out_errors():
-    results = [result("auth-1", "auth", "killed", "t::a"), result("auth-2", "auth", "survived"),
-               result("auth-3", "auth", "error"), result("gateway-1", "gateway", "killed", gate.LEAK_CHECK)]
+    results = [
+        result("auth-1", "auth", "killed", "t::a"),
+        result("auth-2", "auth", "survived"),
+        result("auth-3", "auth", "error"),
+        result("gateway-1", "gateway", "killed", gate.LEAK_CHECK),
+    ]
     assert gate.area_scores(results) == {
         "auth": {"killed": 1, "survived": 1, "scored": 2, "score": 50.0},
         "gateway": {"killed": 1, "survived": 0, "scored": 1, "score": 100.0},
@@ -181,8 +205,12 @@ def test_scores_per_area_and_overall_leave_out_errors():
 def test_the_full_set_is_gated_on_the_score_and_every_area():
     passing = [result(f"auth-{n}", "auth", "killed", "t::a") for n in range(9)] + [result("auth-9", "auth", "survived")]
     assert gate.judge(passing, True, 90, 75) == (True, "score 90.0% >= 90%, every area >= 75%")
-    low_area = [*passing, *(result(f"gateway-{n}", "gateway", "killed", "t::g") for n in range(10)),
-                result("metrics-1", "metrics", "survived"), result("metrics-2", "metrics", "killed", "t::m")]
+    low_area = [
+        *passing,
+        *(result(f"gateway-{n}", "gateway", "killed", "t::g") for n in range(10)),
+        result("metrics-1", "metrics", "survived"),
+        result("metrics-2", "metrics", "killed", "t::m"),
+    ]
     assert gate.judge(low_area, True, 90, 75) == (False, "areas below 75%: metrics 50.0%")
     assert gate.judge(passing, True, 95, 75) == (False, "score 90.0% < 95%")
 
@@ -190,7 +218,9 @@ def test_the_full_set_is_gated_on_the_score_and_every_area():
 def test_a_partial_run_reports_its_score_and_fails_only_when_nothing_was_killed():
     some = [result("auth-1", "auth", "killed", "t::a"), result("auth-2", "auth", "survived")]
     assert gate.judge(some, False, 90, 75) == (
-        True, "partial run: score 50.0% is reported, not gated (the gate judges the full set)")
+        True,
+        "partial run: score 50.0% is reported, not gated (the gate judges the full set)",
+    )
     none = [result("auth-2", "auth", "survived")]
     assert gate.judge(none, False, 90, 75) == (False, "a partial run killed none of its mutants")
 
@@ -202,9 +232,13 @@ def test_a_mutant_that_breaks_the_start_fails_the_gate():
 
 
 def test_the_summary_names_killers_survivors_and_leak_only_kills():
-    lines = gate.summary_lines([result("auth-1", "auth", "killed", "t::a", "t::b", "t::c", "t::d"),
-                                result("auth-2", "auth", "survived"),
-                                result("gateway-1", "gateway", "killed", gate.LEAK_CHECK)])
+    lines = gate.summary_lines(
+        [
+            result("auth-1", "auth", "killed", "t::a", "t::b", "t::c", "t::d"),
+            result("auth-2", "auth", "survived"),
+            result("gateway-1", "gateway", "killed", gate.LEAK_CHECK),
+        ]
+    )
     assert lines == [
         "auth: 1/2 killed (50%)",
         "  killed    auth-1: t::a, t::b, t::c (+1 more)",
@@ -216,8 +250,15 @@ def test_the_summary_names_killers_survivors_and_leak_only_kills():
 
 
 def suite_run(tmp_path: Path, **change) -> gate.SuiteRun:
-    values = {"returncode": 0, "failed": [], "passed": 10, "leaked": False, "timed_out": False, "seconds": 1.0,
-              "log": tmp_path / "m.log"}
+    values = {
+        "returncode": 0,
+        "failed": [],
+        "passed": 10,
+        "leaked": False,
+        "timed_out": False,
+        "seconds": 1.0,
+        "log": tmp_path / "m.log",
+    }
     return gate.SuiteRun(**{**values, **change})
 
 
@@ -237,13 +278,24 @@ def test_a_run_is_judged_by_failed_tests_the_leak_check_and_its_time(tmp_path):
 def test_the_report_holds_scores_per_area_and_each_mutant(tmp_path):
     path = tmp_path / "reports" / "mutation.json"
     results = [result("auth-1", "auth", "killed", "t::a"), result("auth-2", "auth", "survived")]
-    gate.write_report(path, results, full_set=True, passed=False, why="score 50.0% < 90%",
-                      baseline={"passed": 91}, not_run=[], seconds=12.3, options={"min_score": 90})
+    gate.write_report(
+        path,
+        results,
+        full_set=True,
+        passed=False,
+        why="score 50.0% < 90%",
+        baseline={"passed": 91},
+        not_run=[],
+        seconds=12.3,
+        options={"min_score": 90},
+    )
     report = json.loads(path.read_text())
     assert (report["score"], report["full_set"], report["gate"]["passed"]) == (50.0, True, False)
     assert report["areas"] == {"auth": {"killed": 1, "survived": 1, "scored": 2, "score": 50.0}}
     assert [(m["id"], m["status"], m["killed_by"]) for m in report["mutants"]] == [
-        ("auth-1", "killed", ["t::a"]), ("auth-2", "survived", [])]
+        ("auth-1", "killed", ["t::a"]),
+        ("auth-2", "survived", []),
+    ]
 
 
 def git_status(root: Path) -> str:
@@ -276,7 +328,7 @@ def test_a_mutant_is_applied_in_a_copy_and_the_checkout_stays_untouched(tree, tm
 def test_a_mutant_whose_snippet_is_gone_from_the_copy_is_refused(tree, tmp_path):
     copy = tmp_path / "copy"
     gate.copy_tree(tree, copy, gate.tree_files(tree))
-    with pytest.raises(gate.MutantError, match="not exactly once in the copy of sandbox/routes.py"):
+    with pytest.raises(gate.MutantError, match=r"not exactly once in the copy of sandbox/routes\.py"):
         gate.apply_mutant(copy, gate.Mutant(**mutant_entry(original="nowhere")))
 
 
@@ -286,14 +338,19 @@ def test_a_mutant_whose_snippet_is_gone_from_the_copy_is_refused(tree, tmp_path)
 def test_junit_results_tell_failed_passed_and_skipped(tmp_path):
     report = tmp_path / "junit.xml"
     report.write_text(
-        '<testsuites><testsuite>'
+        "<testsuites><testsuite>"
         '<testcase classname="flows.a" name="test_ok"/>'
         '<testcase classname="flows.a" name="test_bad"><failure message="x"/></testcase>'
         '<testcase classname="flows.b" name="test_broken"><error message="y"/></testcase>'
         '<testcase classname="flows.b" name="test_xfail"><skipped message="z"/></testcase>'
-        '</testsuite></testsuites>')
-    assert outcomes(report) == {"flows.a::test_ok": "passed", "flows.a::test_bad": "failed",
-                                "flows.b::test_broken": "failed", "flows.b::test_xfail": "skipped"}
+        "</testsuite></testsuites>"
+    )
+    assert outcomes(report) == {
+        "flows.a::test_ok": "passed",
+        "flows.a::test_bad": "failed",
+        "flows.b::test_broken": "failed",
+        "flows.b::test_xfail": "skipped",
+    }
     assert read_junit(report) == (["flows.a::test_bad", "flows.b::test_broken"], 1)
 
 
@@ -301,14 +358,24 @@ def test_junit_results_tell_failed_passed_and_skipped(tmp_path):
 
 
 def test_runs_use_stores_apart_from_the_checkouts():
-    stores = gate.run_stores({"SANDBOX_POSTGRES_DSN": "postgresql://postgres@127.0.0.1:5432/bud_e2e_x?sslmode=disable",
-                              "SANDBOX_REDIS_URL": "redis://127.0.0.1:6400/3"})
-    assert stores == {"SANDBOX_POSTGRES_DSN": "postgresql://postgres@127.0.0.1:5432/bud_e2e_x_mutation?sslmode=disable",
-                      "SANDBOX_REDIS_URL": "redis://127.0.0.1:6400/11",
-                      "SANDBOX_GATEWAY_REDIS_URL": "redis://127.0.0.1:6400/13"}
-    assert gate.run_stores({"MUTATION_REDIS_URL": "redis://10.0.0.1:6379/5"})["SANDBOX_GATEWAY_REDIS_URL"] == \
-        "redis://10.0.0.1:6379/7"
-    assert gate.run_stores({})["SANDBOX_POSTGRES_DSN"] == "postgresql://postgres@127.0.0.1:5432/bud_e2e_sandbox_mutation"
+    stores = gate.run_stores(
+        {
+            "SANDBOX_POSTGRES_DSN": "postgresql://postgres@127.0.0.1:5432/bud_e2e_x?sslmode=disable",
+            "SANDBOX_REDIS_URL": "redis://127.0.0.1:6400/3",
+        }
+    )
+    assert stores == {
+        "SANDBOX_POSTGRES_DSN": "postgresql://postgres@127.0.0.1:5432/bud_e2e_x_mutation?sslmode=disable",
+        "SANDBOX_REDIS_URL": "redis://127.0.0.1:6400/11",
+        "SANDBOX_GATEWAY_REDIS_URL": "redis://127.0.0.1:6400/13",
+    }
+    assert (
+        gate.run_stores({"MUTATION_REDIS_URL": "redis://10.0.0.1:6379/5"})["SANDBOX_GATEWAY_REDIS_URL"]
+        == "redis://10.0.0.1:6379/7"
+    )
+    assert (
+        gate.run_stores({})["SANDBOX_POSTGRES_DSN"] == "postgresql://postgres@127.0.0.1:5432/bud_e2e_sandbox_mutation"
+    )
 
 
 def test_a_run_does_not_inherit_the_checkouts_deployment(tree, tmp_path, monkeypatch):
@@ -316,8 +383,13 @@ def test_a_run_does_not_inherit_the_checkouts_deployment(tree, tmp_path, monkeyp
     monkeypatch.setenv("E2E_BUDAPP_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("E2E_POSTGRES_DSN", "postgresql://elsewhere/db")
     monkeypatch.setenv("E2E_CONTRACT_STRICT", "1")
-    bench = gate.Workbench(tree, tmp_path / "work", tmp_path / "logs", 60,
-                           environ={"SANDBOX_POSTGRES_DSN": "postgresql://postgres@127.0.0.1:5432/db"})
+    bench = gate.Workbench(
+        tree,
+        tmp_path / "work",
+        tmp_path / "logs",
+        60,
+        environ={"SANDBOX_POSTGRES_DSN": "postgresql://postgres@127.0.0.1:5432/db"},
+    )
     env = bench.environment()
     assert not {"E2E_ROOT", "E2E_BUDAPP_URL", "E2E_POSTGRES_DSN"} & env.keys()
     assert (env["E2E_CONTRACT_STRICT"], env["E2E_SKIP_LEAK_CHECK"]) == ("1", "0")
@@ -347,8 +419,9 @@ def test_the_suite_runs_in_the_copy_whatever_exists_at_the_report_paths(tree, tm
 
         def __init__(self, command, cwd, **_):
             seen.update(command=command, cwd=cwd)
-            (tmp_path / "logs" / "auth-1.xml").write_text('<testsuites><testsuite><testcase classname="flows.a" '
-                                                          'name="test_ok"/></testsuite></testsuites>')
+            (tmp_path / "logs" / "auth-1.xml").write_text(
+                '<testsuites><testsuite><testcase classname="flows.a" name="test_ok"/></testsuite></testsuites>'
+            )
 
         def wait(self, timeout=None):
             return 0

@@ -25,11 +25,16 @@ from selftests.scripts.script_harness import (
 # entry points (the sandbox's setup-local.sh/teardown-local.sh are checked for
 # --help only, like every other script).
 DEPLOYMENT_SCRIPTS = (
-    "setup.sh", "teardown.sh",
-    "setup-k3d.sh", "teardown-k3d.sh",
-    "setup-kind.sh", "teardown-kind.sh",
-    "setup-existing-cluster.sh", "teardown-existing-cluster.sh",
-    "setup-compose.sh", "teardown-compose.sh",
+    "setup.sh",
+    "teardown.sh",
+    "setup-k3d.sh",
+    "teardown-k3d.sh",
+    "setup-kind.sh",
+    "teardown-kind.sh",
+    "setup-existing-cluster.sh",
+    "teardown-existing-cluster.sh",
+    "setup-compose.sh",
+    "teardown-compose.sh",
 )
 
 
@@ -65,9 +70,11 @@ def start_shellcheck() -> list[subprocess.Popen] | None:
     return [
         subprocess.Popen(
             # -x -P SCRIPTDIR: follow each `source` relative to the script that does it.
-            [shellcheck, "--external-sources", "--source-path=SCRIPTDIR", "--format=gcc",
-             *targets[i::workers]],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [shellcheck, "--external-sources", "--source-path=SCRIPTDIR", "--format=gcc", *targets[i::workers]],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             preexec_fn=lambda: os.nice(5),
         )
         for i in range(workers)
@@ -79,10 +86,7 @@ SHELLCHECK_RUNS = start_shellcheck()
 
 def test_shellcheck_reports_nothing_on_any_script():
     if SHELLCHECK_RUNS is None:
-        pytest.fail(
-            "shellcheck is not installed: run "
-            f"{sys.executable} -m pip install -r selftests/requirements.txt"
-        )
+        pytest.fail(f"shellcheck is not installed: run {sys.executable} -m pip install -r selftests/requirements.txt")
     assert len(shell_scripts()) > 10
     findings, codes = [], []
     for proc in SHELLCHECK_RUNS:
@@ -121,13 +125,21 @@ def test_unknown_option_is_one_line_and_exit_2(script_env, script):
     assert script_env.calls() == [], "a usage error must not run any tool"
 
 
-@pytest.mark.parametrize("script, option", [
-    ("setup.sh", "--mode"), ("teardown.sh", "--mode"),
-    ("setup-k3d.sh", "--cluster-name"), ("setup-kind.sh", "--source"),
-    ("setup-existing-cluster.sh", "--context"), ("setup-existing-cluster.sh", "--namespace"),
-    ("setup-existing-cluster.sh", "--registry"), ("setup-compose.sh", "--project"),
-    ("teardown-k3d.sh", "--cluster-name"), ("teardown-compose.sh", "--project"),
-])
+@pytest.mark.parametrize(
+    ("script", "option"),
+    [
+        ("setup.sh", "--mode"),
+        ("teardown.sh", "--mode"),
+        ("setup-k3d.sh", "--cluster-name"),
+        ("setup-kind.sh", "--source"),
+        ("setup-existing-cluster.sh", "--context"),
+        ("setup-existing-cluster.sh", "--namespace"),
+        ("setup-existing-cluster.sh", "--registry"),
+        ("setup-compose.sh", "--project"),
+        ("teardown-k3d.sh", "--cluster-name"),
+        ("teardown-compose.sh", "--project"),
+    ],
+)
 def test_an_option_without_its_value_is_a_usage_error(script_env, script, option):
     result = script_env.run(script, option)
     assert result.returncode == 2, result

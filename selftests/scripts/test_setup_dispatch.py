@@ -15,9 +15,18 @@ from selftests.scripts.script_harness import (
 )
 
 STAND_INS = (
-    "setup-k3d.sh", "setup-kind.sh", "setup-existing-cluster.sh", "setup-compose.sh", "setup-local.sh",
-    "teardown-k3d.sh", "teardown-kind.sh", "teardown-existing-cluster.sh", "teardown-compose.sh",
-    "teardown-local.sh", "setup-source.sh", "teardown-source.sh",
+    "setup-k3d.sh",
+    "setup-kind.sh",
+    "setup-existing-cluster.sh",
+    "setup-compose.sh",
+    "setup-local.sh",
+    "teardown-k3d.sh",
+    "teardown-kind.sh",
+    "teardown-existing-cluster.sh",
+    "teardown-compose.sh",
+    "teardown-local.sh",
+    "setup-source.sh",
+    "teardown-source.sh",
 )
 
 
@@ -146,10 +155,17 @@ def test_auto_dispatches_to_the_chosen_script_with_the_extra_arguments(script_en
     assert stand_ins.read_text() == "setup-local.sh --faults logout_does_not_revoke\n"
 
 
-@pytest.mark.parametrize("mode, script", [
-    ("k3d", "setup-k3d.sh"), ("kind", "setup-kind.sh"), ("existing", "setup-existing-cluster.sh"),
-    ("compose", "setup-compose.sh"), ("source", "setup-source.sh"), ("sandbox", "setup-local.sh"),
-])
+@pytest.mark.parametrize(
+    ("mode", "script"),
+    [
+        ("k3d", "setup-k3d.sh"),
+        ("kind", "setup-kind.sh"),
+        ("existing", "setup-existing-cluster.sh"),
+        ("compose", "setup-compose.sh"),
+        ("source", "setup-source.sh"),
+        ("sandbox", "setup-local.sh"),
+    ],
+)
 def test_explicit_mode_runs_its_script_without_detecting(script_env, stand_ins, mode, script):
     result = script_env.run("setup.sh", "--mode", mode, "--", "--skip-build")
     assert result.returncode == 0, result
@@ -191,10 +207,17 @@ def test_teardown_with_nothing_recorded_says_so(script_env, stand_ins):
     assert not stand_ins.exists()
 
 
-@pytest.mark.parametrize("mode, script", [
-    ("k3d", "teardown-k3d.sh"), ("kind", "teardown-kind.sh"), ("existing", "teardown-existing-cluster.sh"),
-    ("compose", "teardown-compose.sh"), ("source", "teardown-source.sh"), ("sandbox", "teardown-local.sh"),
-])
+@pytest.mark.parametrize(
+    ("mode", "script"),
+    [
+        ("k3d", "teardown-k3d.sh"),
+        ("kind", "teardown-kind.sh"),
+        ("existing", "teardown-existing-cluster.sh"),
+        ("compose", "teardown-compose.sh"),
+        ("source", "teardown-source.sh"),
+        ("sandbox", "teardown-local.sh"),
+    ],
+)
 def test_teardown_runs_the_recorded_modes_script(script_env, stand_ins, mode, script):
     record_deployment(script_env, mode)
     result = script_env.run("teardown.sh")

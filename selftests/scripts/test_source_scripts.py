@@ -24,20 +24,26 @@ def make_package(root, name):
 
 def test_a_missing_checkout_names_where_it_looked_and_what_to_pass(script_env):
     result = script_env.run("setup-source.sh", "--source", str(script_env.root / "nowhere"))
-    assert_one_line_error(result, f"no bud-runtime checkout at {script_env.root / 'nowhere'} (--source;",
-                          "pass --source DIR or set BUD_RUNTIME_DIR")
+    assert_one_line_error(
+        result,
+        f"no bud-runtime checkout at {script_env.root / 'nowhere'} (--source;",
+        "pass --source DIR or set BUD_RUNTIME_DIR",
+    )
 
 
 def test_without_any_setting_the_default_location_is_named(script_env):
     result = script_env.run("setup-source.sh", BUD_RUNTIME_DIR=None)
-    assert_one_line_error(result, f"no bud-runtime checkout at {script_env.root}/src/bud-runtime (the default location;")
+    assert_one_line_error(
+        result, f"no bud-runtime checkout at {script_env.root}/src/bud-runtime (the default location;"
+    )
 
 
 def test_an_unreachable_git_dependency_without_a_sibling_asks_for_its_option(script_env):
     checkout = make_checkout(script_env.root / "work")
     result = script_env.run("setup-source.sh", "--source", str(checkout))
-    assert_one_line_error(result, "budapp needs bud-microframe: git cannot reach",
-                          f"no checkout beside {checkout}; pass --microframe DIR")
+    assert_one_line_error(
+        result, "budapp needs bud-microframe: git cannot reach", f"no checkout beside {checkout}; pass --microframe DIR"
+    )
 
 
 def test_a_microframe_option_that_is_not_a_package_is_refused(script_env):
