@@ -242,3 +242,37 @@ def test_an_intermittent_signature_that_is_not_a_regular_expression_stops_the_ru
     text = textwrap.dedent(RACY_DEFECT).replace("Error setting Redis key'", "Error (setting'")
     result = run(text, "source")
     result.stderr.fnmatch_lines(["*BUD-009 intermittent.pattern is not a regular expression*"])
+
+
+def test_a_defect_with_several_signs_is_recognised_by_any_of_them(run_racy, pytester):
+    """BUD-009 shows as a 500 or as a route its delete left behind: a failure with either sign and its cause is it."""
+    text = textwrap.dedent(RACY_DEFECT).split("  intermittent:")[0] + "  " + textwrap.dedent(
+        """\
+          intermittent:
+            - log: budapp
+              pattern: 'Error setting Redis key'
+              failure: '\\b500\\b'
+            - log: budapp
+              pattern: 'Failed to delete endpoint details from redis'
+              failure: 'the route outlived the deletion request'
+        """
+    ).replace("\n", "\n  ")
+    (pytester.path / "known_defects.yaml").write_text(text)
+    pytester.makepyfile(
+        test_route=textwrap.dedent(
+            """
+            import os
+            from pathlib import Path
+
+            LOG = Path(os.environ["E2E_STATE_DIR"]) / "sandbox" / "logs" / "budapp.log"
+
+            def test_route_outlives_its_delete():
+                with LOG.open("a") as log:
+                    log.write('{"event": "Failed to delete endpoint details from redis: Connection lost."}\\n')
+                assert "route" is None, "the route outlived the deletion request"
+            """
+        )
+    )
+    result = run_racy("source")
+    result.assert_outcomes(failed=2, xfailed=2)
+    result.stdout.fnmatch_lines(["  test_route.py::test_route_outlives_its_delete: failed by this defect*"])
