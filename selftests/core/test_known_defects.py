@@ -246,8 +246,11 @@ def test_an_intermittent_signature_that_is_not_a_regular_expression_stops_the_ru
 
 def test_a_defect_with_several_signs_is_recognised_by_any_of_them(run_racy, pytester):
     """BUD-009 shows as a 500 or as a route its delete left behind: a failure with either sign and its cause is it."""
-    text = textwrap.dedent(RACY_DEFECT).split("  intermittent:")[0] + "  " + textwrap.dedent(
-        """\
+    text = (
+        textwrap.dedent(RACY_DEFECT).split("  intermittent:")[0]
+        + "  "
+        + textwrap.dedent(
+            """\
           intermittent:
             - log: budapp
               pattern: 'Error setting Redis key'
@@ -256,7 +259,8 @@ def test_a_defect_with_several_signs_is_recognised_by_any_of_them(run_racy, pyte
               pattern: 'Failed to delete endpoint details from redis'
               failure: 'the route outlived the deletion request'
         """
-    ).replace("\n", "\n  ")
+        ).replace("\n", "\n  ")
+    )
     (pytester.path / "known_defects.yaml").write_text(text)
     pytester.makepyfile(
         test_route=textwrap.dedent(
