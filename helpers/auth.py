@@ -91,6 +91,7 @@ class AuthAPI:
             user.remember_token(response.json()["token"])
         else:
             await self.login_user(user, **({"user_type": "admin"} if user.role == "super_admin" else {}))
+        assert user.access_token is not None, f"{user.email} has no access token after logging in"
         return user.access_token
 
     async def register_and_login(self, user: TestUser) -> TestUser:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -167,10 +168,10 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
 }
 
 
-def state_dir(environ: dict[str, str] | None = None) -> Path:
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Folder where setup scripts leave deployment.env, credentials.env, logs."""
-    environ = os.environ if environ is None else environ
-    return Path(environ.get("E2E_STATE_DIR") or SUITE_ROOT / ".e2e-state")
+    source = os.environ if environ is None else environ
+    return Path(source.get("E2E_STATE_DIR") or SUITE_ROOT / ".e2e-state")
 
 
 def layered_environment(environ: dict[str, str] | None = None) -> dict[str, str]:

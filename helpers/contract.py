@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 DOCUMENT_URI = "urn:e2e:openapi"
@@ -82,7 +82,7 @@ class OpenAPIDocument:
             raise ContractDocumentError(f"{source} is not an OpenAPI 3 document")
         self.document = document
         self.source = source
-        self.registry = Registry().with_resource(DOCUMENT_URI, Resource(document, specification=DRAFT202012))
+        self.registry = Registry().with_resource(DOCUMENT_URI, DRAFT202012.create_resource(document))
         self.operations: list[tuple[re.Pattern[str], int, Operation]] = []
         for template, item in (document.get("paths") or {}).items():
             for method in METHODS:

@@ -118,6 +118,7 @@ class ModelsAPI:
             polling=self.polling.within(timeout),
             describe=lambda found: f"provider {'found' if found[0] else 'missing'}, {len(found[1])} catalog model(s)",
         )
+        assert provider is not None  # the wait's condition
         return provider, models
 
     async def free_cloud_models(
@@ -167,6 +168,7 @@ class ModelsAPI:
             await self.budapp.delete(f"/workflows/{workflow_id}", token=token)
             if last.json().get("message") not in CATALOG_RACE_MESSAGES:
                 break
+        assert last is not None  # free_cloud_models gave at least one candidate
         raise AssertionError(f"cloud model onboarding failed: {last.status_code} {last.text[:300]}")
 
 

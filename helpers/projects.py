@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import httpx
@@ -32,7 +33,7 @@ class ProjectsAPI:
         return await self.budapp.delete(f"/projects/{project_id}", token=token)
 
     async def add_members(
-        self, token: str, project_id: str, user_ids: list[str], scopes: tuple[str, ...] = ("endpoint:view",)
+        self, token: str, project_id: str, user_ids: builtins.list[str], scopes: tuple[str, ...] = ("endpoint:view",)
     ) -> httpx.Response:
         """Add existing users to a project, each with the given endpoint scopes."""
         users = [{"user_id": user_id, "scopes": list(scopes)} for user_id in user_ids]

@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -215,14 +216,14 @@ def write_deployment_env(settings: SandboxSettings) -> None:
         "E2E_GATEWAY_REDIS_URL": settings.gateway_redis(),
         "E2E_CLICKHOUSE_URL": settings.url("clickhouse"),
     }
-    if settings.source_mode:
+    if settings.budapp_source is not None:  # source mode
         from sandbox import source_mode
 
         lines |= {
             "E2E_POSTGRES_DSN": source_mode.database_dsn(settings),
             "E2E_KEYCLOAK_URL": settings.url("keycloak"),
             "E2E_BUDAPP_SOURCE": str(settings.budapp_source),
-            "E2E_BUDAPP_COMMIT": source_mode.checkout_commit(Path(settings.budapp_source)),
+            "E2E_BUDAPP_COMMIT": source_mode.checkout_commit(settings.budapp_source),
         }
     path = settings.state_dir / "deployment.env"
     path.write_text(
@@ -572,7 +573,7 @@ def faults_command(settings: SandboxSettings, action: str, names: list[str]) -> 
     return 0
 
 
-def recorded_source_mode() -> dict[str, str]:
+def recorded_source_mode() -> dict[str, Any]:
     """The checkout scripts/setup-source.sh chose, so that stop and status see the same services."""
     if os.environ.get("SANDBOX_BUDAPP_SOURCE"):
         return {}

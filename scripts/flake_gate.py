@@ -64,8 +64,8 @@ def main(argv: list[str]) -> int:
         )
     flaky = {t: o for t, o in history.items() if len(set(o)) > 1 or len(o) != runs}
     broken = {t: o for t, o in history.items() if t not in flaky and o[0] == "failed"}
-    for test_id, seen in sorted(flaky.items()):
-        print(f"FLAKY  {test_id}: {' '.join(seen)}")
+    for test_id, sequence in sorted(flaky.items()):
+        print(f"FLAKY  {test_id}: {' '.join(sequence)}")
     for test_id in sorted(broken):
         print(f"FAILED {test_id}: failed in every run")
     print(f"{len(history)} tests, {runs} runs: {len(flaky)} flaky, {len(broken)} failing")

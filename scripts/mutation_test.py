@@ -296,11 +296,11 @@ def summary_lines(results: Sequence[Result]) -> list[str]:
                 lines.append(f"  SURVIVED  {r.id}: {r.description}")
             else:
                 lines.append(f"  ERROR     {r.id}: the sandbox did not start; see {r.log}")
-    score = overall_score(results)
-    if score is not None:
+    overall = overall_score(results)
+    if overall is not None:
         killed = sum(r.killed for r in results)
         scored = sum(r.status in ("killed", "survived") for r in results)
-        lines.append(f"overall: {killed}/{scored} killed ({score:.1f}%)")
+        lines.append(f"overall: {killed}/{scored} killed ({overall:.1f}%)")
     return lines
 
 

@@ -26,7 +26,7 @@ BUDCLUSTER = "budcluster"
 
 def error_body_with_http_200(status: int, message: str) -> JSONResponse:
     """budapp's quirk: these early refusals are an ErrorResponse body sent with HTTP 200."""
-    body = json.loads(error_response(status, message).body)
+    body = json.loads(bytes(error_response(status, message).body))
     return JSONResponse(body, status_code=200)
 
 

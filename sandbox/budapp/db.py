@@ -29,12 +29,19 @@ def row(record: asyncpg.Record | None) -> dict[str, Any] | None:
     return dict(record) if record is not None else None
 
 
+def stored_row(record: asyncpg.Record | None) -> dict[str, Any]:
+    """The row a statement that always returns one (INSERT ... RETURNING, a read of a row just written) gave."""
+    if record is None:
+        raise LookupError("the statement returned no row")
+    return dict(record)
+
+
 async def insert_row(executor: asyncpg.Pool | asyncpg.Connection, table: str, **fields: Any) -> dict[str, Any]:
     """INSERT one row (a new uuid4 id unless given) and return it."""
     fields.setdefault("id", uuid4())
     columns = ", ".join(f'"{c}"' for c in fields)
     marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-    return row(
+    return stored_row(
         await executor.fetchrow(f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) RETURNING *', *fields.values())
     )
 

@@ -113,6 +113,8 @@ async def _deploy(state: Any, user: dict, workflow: dict, trigger_step: int) -> 
     problem = required_missing(merged, ["model_id", "project_id", "endpoint_name", "deploy_config", *extra])
     if problem:
         raise problem
+    # the step that named model_id checked the model exists
+    assert model is not None, f"workflow {workflow['id']} names a model that does not exist"
     if not cloud:
         return await local_routes.start_local_deployment(state, user, workflow, trigger_step, merged, model)
     endpoint = await state.endpoints.insert(

@@ -113,8 +113,8 @@ def apply_event(block: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
     (budapp never updates it)."""
     event, content = payload.get("event"), payload.get("content") or {}
     if event == "eta":
-        with contextlib.suppress(TypeError, ValueError):
-            block["eta"] = int(content.get("message"))
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            block["eta"] = int(content["message"])
         return block
     for step in block.get("steps") or []:
         if step.get("id") == event:
@@ -147,10 +147,10 @@ async def notifications(request: Request, notification: NotificationRequest):
     if workflow is None:
         return success("notification", "Ignored: unknown workflow")
     if payload.get("event") == "results" and (payload.get("content") or {}).get("status") != "FAILED":
-        handler = RESULT_HANDLERS.get(payload["type"])
-        if handler:
+        result_handler = RESULT_HANDLERS.get(payload["type"])
+        if result_handler:
             try:
-                await handler(state, workflow, payload)
+                await result_handler(state, workflow, payload)
             except Exception:
                 log.exception("handling results of %s for workflow %s failed", payload["type"], workflow_id)
     return success("notification", "Notification processed successfully")

@@ -57,6 +57,7 @@ class SigningKey(CommonSigningKey):
             candidate = cls.generate()
             await store.set(REALM_KEY, json.dumps({"kid": candidate.kid, "pem": candidate.private_pem()}), nx=True)
             stored = await store.get(REALM_KEY)
+        assert stored is not None, f"{REALM_KEY} vanished from Redis"
         record = json.loads(stored)
         return cls.from_pem(record["kid"], record["pem"])
 

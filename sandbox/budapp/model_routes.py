@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import UUID4, model_validator
 
 from sandbox.budapp.models_db import cloud_model_listed, model_detail, model_info, provider_info
@@ -189,6 +189,7 @@ async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_s
     problem = required_missing(merged, ["provider_type", "provider_id", "tags", "name", "source"])
     if problem:
         raise problem
+    assert provider is not None, f"no provider {merged['provider_id']}"  # budapp fails as badly (500)
     # a catalog entry, when one was chosen, gives the model its uri and modality, whatever the steps said
     uri = cloud["uri"] if cloud else merged.get("uri")
     if await state.models.name_taken(merged["name"]):
@@ -202,7 +203,7 @@ async def _onboard_cloud_model(state: Any, user: dict, workflow: dict, trigger_s
         provider_type="cloud_model",
         uri=uri,
         provider_id=provider["id"],
-        cloud_model_id=cloud and cloud["id"],
+        cloud_model_id=cloud["id"] if cloud else None,
         supported_endpoints=(cloud and cloud["supported_endpoints"]) or [],
         description=cloud and cloud["description"],
         created_by=user["id"],
@@ -258,7 +259,7 @@ async def delete_local_download(state: Any, local_path: str | None) -> None:
 
 
 @router.delete("/{model_id}")
-async def delete_model(model_id: UUID, request: Request, _: dict = Depends(dual_auth("model:manage"))) -> JSONResponse:
+async def delete_model(model_id: UUID, request: Request, _: dict = Depends(dual_auth("model:manage"))) -> Response:
     """Soft delete; frees the catalog entry of a cloud model, has budmodel delete a local model's download."""
     state = request.app.state
     model = await state.models.get(model_id)

@@ -193,7 +193,7 @@ def workflow_model(model: dict, provider: dict | None) -> dict:
 
 def model_detail(model: dict, provider: dict | None) -> dict:
     """ModelDetailResponse (fields the sandbox knows; the rest null or false)."""
-    detail = {
+    detail: dict[str, Any] = {
         key: None
         for key in (
             "github_url",

@@ -59,7 +59,7 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
 
 def name_operations(app: FastAPI) -> None:
     for route in api_routes(app):
-        for method in route.methods:
+        for method in route.methods or ():
             name = BUDAPP_NAMES.get((method, route.path_format))
             if name:
                 route.operation_id = operation_id(name, route.path_format, method)

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from pydantic import UUID4, BaseModel, Field
 
-from sandbox.budapp.db import row, update_row
+from sandbox.budapp.db import row, stored_row, update_row
 from sandbox.budapp.workflow_keys import WORKFLOW_STEP_KEYS
 from sandbox.common.envelopes import ClientException
 
@@ -44,7 +44,7 @@ class Workflows:
         self.pool = pool
 
     async def create(self, created_by: UUID, workflow_type: str, total_steps: int, title: str | None = None) -> dict:
-        return row(
+        return stored_row(
             await self.pool.fetchrow(
                 "INSERT INTO workflow (id, created_by, workflow_type, total_steps, title) "
                 "VALUES ($1,$2,$3,$4,$5) RETURNING *",
@@ -59,7 +59,7 @@ class Workflows:
     async def get(self, workflow_id: UUID) -> dict | None:
         return row(await self.pool.fetchrow("SELECT * FROM workflow WHERE id = $1", workflow_id))
 
-    async def update(self, workflow_id: UUID, **fields: Any) -> dict:
+    async def update(self, workflow_id: UUID, **fields: Any) -> dict | None:
         return await update_row(self.pool, "workflow", workflow_id, **fields)
 
     async def delete(self, workflow_id: UUID) -> None:
@@ -115,7 +115,9 @@ class Workflows:
                 )
             return workflow
 
-    async def start_downstream(self, workflow_id: UUID, step_number: int, block_name: str, metadata: dict) -> dict:
+    async def start_downstream(
+        self, workflow_id: UUID, step_number: int, block_name: str, metadata: dict
+    ) -> dict | None:
         """Store a downstream workflow_metadata reply as ``block_name`` in a step and as progress."""
         await self.save_step(workflow_id, step_number, {block_name: metadata})
         return await self.update(workflow_id, progress={**metadata, "progress_type": block_name})
@@ -151,7 +153,7 @@ class Workflows:
         await self.save_step(
             workflow["id"], body.step_number, body.step_data(), merge=workflow_type in MERGING_WORKFLOW_TYPES
         )
-        return await self.get(workflow["id"])
+        return stored_row(await self.pool.fetchrow("SELECT * FROM workflow WHERE id = $1", workflow["id"]))
 
     async def open(self, user: dict[str, Any], body: StepRequest, workflow_type: str, title: str) -> dict:
         """The workflow a step request names, or a new one (created before the step is checked, as budapp does)."""

@@ -100,7 +100,8 @@ def create_app(settings: SandboxSettings) -> FastAPI:
 
     @app.post("/subscribers/bulk-create")
     async def bulk_create(request: Request, body: list[dict[str, Any]] = Body(...)) -> JSONResponse:
-        created, updated = [], []
+        created: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
         for item in body:
             existing = await load_subscriber(request, item["subscriber_id"])
             await save_subscriber(request, item, existing)

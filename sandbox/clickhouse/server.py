@@ -326,7 +326,7 @@ def split_insert(text: bytes, tokens: Iterator[re.Match[bytes]]) -> Statement | 
         elif depth == 0 and word and previous not in (b"INTO", b"TABLE", b"FUNCTION", b"."):
             if word == b"FORMAT":
                 name = next(tokens, None)
-                if not keyword(name):
+                if name is None or not keyword(name):
                     return None
                 return Statement(
                     "INSERT",

@@ -29,8 +29,7 @@ def paginated(
         limit=limit,
         total_record=total,
         total_pages=total_pages,
-        **{key: items},
-        **extra,
+        **({key: items} | extra),
     )
 
 

@@ -43,7 +43,7 @@ class FaultSwitch:
         self.store = store
 
     async def active(self) -> set[str]:
-        return set(await self.store.smembers(FAULTS_KEY))
+        return {str(name) for name in await self.store.smembers(FAULTS_KEY)}
 
     async def is_on(self, name: str) -> bool:
         if name not in KNOWN_FAULTS:

@@ -23,5 +23,8 @@ def hash_password(password: str) -> str:
 
 def password_matches(password: str, stored: str) -> bool:
     parts = stored.split("$")
-    n, salt, digest = (int(parts[1]), parts[2], parts[3]) if parts[0] == "scrypt" else (LEGACY_SCRYPT_N, *parts)
+    if parts[0] == "scrypt":
+        n, salt, digest = int(parts[1]), parts[2], parts[3]
+    else:
+        (salt, digest), n = parts, LEGACY_SCRYPT_N
     return hmac.compare_digest(_scrypt(password, bytes.fromhex(salt), n), digest)

@@ -52,7 +52,7 @@ async def remove_download(store: redis.Redis, directory: str) -> None:
 async def stored_model(store: redis.Redis, uri: str) -> dict[str, Any] | None:
     """The described model a download directory in the store or a repository id names, or None."""
     repo_id = uri if "/" in uri else await store.hget(MODEL_STORE_KEY, uri)
-    return find_model(repo_id) if repo_id else None
+    return find_model(str(repo_id)) if repo_id else None
 
 
 def model_name(uri: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -31,7 +31,7 @@ class SigningKey:
         return cls(kid=secrets.token_hex(8), private_key=key, public_key=key.public_key())
 
     @classmethod
-    def from_pem(cls, kid: str, pem: str) -> SigningKey:
+    def from_pem(cls, kid: str, pem: str) -> Self:
         private_key = serialization.load_pem_private_key(pem.encode(), password=None)
         assert isinstance(private_key, rsa.RSAPrivateKey)
         return cls(kid=kid, private_key=private_key, public_key=private_key.public_key())

@@ -63,7 +63,7 @@ _EQUALS = re.compile(r'^\s*event\.(\w+)\s*==\s*"([^"]*)"\s*$')
 def matches(expression: str, event: dict[str, Any]) -> bool:
     """The one CEL form the platform's routing rules use: ``event.<attribute> == "<value>"``."""
     found = _EQUALS.match(expression)
-    return bool(found) and str(event.get(found.group(1))) == found.group(2)
+    return found is not None and str(event.get(found.group(1))) == found.group(2)
 
 
 def subscriptions_of(app: str) -> list[Subscription]:

@@ -43,7 +43,7 @@ async def _check_etag(store: redis.Redis, name: str, etag: str | None) -> None:
     if etag:
         current = await store.hget(name, "version")
         if current != etag:
-            raise ETagMismatch(f"possible etag mismatch: key has version {current}, request named {etag}")
+            raise ETagMismatch(f"possible etag mismatch: key has version {current!s}, request named {etag}")
 
 
 async def save(store: redis.Redis, app_id: str, items: list[StateItem]) -> None:
@@ -65,7 +65,7 @@ async def save(store: redis.Redis, app_id: str, items: list[StateItem]) -> None:
 async def get(store: redis.Redis, app_id: str, key: str) -> tuple[str | None, str]:
     """(data, etag) of the key; (None, "") when it is absent."""
     found = await store.hmget(redis_key(app_id, key), ["data", "version"])
-    return (found[0], found[1] or "") if found[0] is not None else (None, "")
+    return (str(found[0]), str(found[1] or "")) if found[0] is not None else (None, "")
 
 
 async def get_many(store: redis.Redis, app_id: str, keys: list[str]) -> list[tuple[str | None, str]]:

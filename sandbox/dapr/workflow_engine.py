@@ -77,7 +77,7 @@ class Instance:
     name: str
     input: wrappers_pb2.StringValue | None
     execution_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    status: int = PENDING
+    status: orchestration.OrchestrationStatus.ValueType = PENDING
     created: datetime.datetime = field(default_factory=now)
     updated: datetime.datetime = field(default_factory=now)
     completed: datetime.datetime | None = None
@@ -401,7 +401,7 @@ class WorkflowEngine:
     def _finish(
         self,
         instance: Instance,
-        status: int,
+        status: orchestration.OrchestrationStatus.ValueType,
         output: wrappers_pb2.StringValue | None,
         failure: orchestration.TaskFailureDetails | None,
     ) -> None:
