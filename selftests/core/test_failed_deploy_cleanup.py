@@ -24,7 +24,7 @@ class FakeDeployments:
 
 async def test_a_cloud_deploy_that_failed_half_way_leaves_nothing():
     api = FakeDeployments()
-    factory = data.endpoint_factory.__wrapped__(api, "token")
+    factory = data.endpoint_factory.__wrapped__(api, "token")  # type: ignore[attr-defined]  # the plain function
     deploy = await factory.__anext__()
     with pytest.raises(AssertionError, match="500"):
         await deploy(project={"id": "p1"}, model={"id": "m"}, credential={"id": "c"})
@@ -55,6 +55,6 @@ async def test_endpoints_named_are_found_by_exact_name_and_live_only():
         ]
     )
     api = DeploymentsAPI.__new__(DeploymentsAPI)
-    api.budapp = budapp
+    api.budapp = budapp  # type: ignore[assignment]  # a fake that answers the calls the method makes
     assert await api.endpoint_ids_named("t", "p1", "e2e-x") == ["1"]
     assert budapp.calls == [("/endpoints/", {"project_id": "p1", "name": "e2e-x"})]

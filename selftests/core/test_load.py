@@ -55,11 +55,12 @@ class Server:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]
+        port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         return self
 
     async def stop(self) -> None:
+        assert self._runner is not None, "the server was never started"
         await self._runner.cleanup()
 
 

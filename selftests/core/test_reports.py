@@ -27,6 +27,7 @@ def test_a_rerun_is_one_test_with_its_final_outcome(pytester):
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*2 passed*1 rerun*"])
     suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None, "the JUnit report has no testsuite"
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "0")
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert set(cases) == {"test_fails_once_then_passes", "test_steady"}

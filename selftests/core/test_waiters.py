@@ -6,6 +6,7 @@ All of them run on a ManualClock: no test here sleeps.
 
 import logging
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -275,7 +276,7 @@ async def test_each_change_of_state_is_logged_with_the_elapsed_time(caplog):
 async def test_observers_are_told_and_the_failure_report_shows_the_last_state(monkeypatch):
     monkeypatch.setattr("helpers.diagnostics._waits", {})
     clock = ManualClock()
-    told = []
+    told: list[Any] = []
     probe, _ = counter([TransientAnswer(503, "GET", "http://x.test/y", "busy"), "pending"])
     with pytest.raises(WaitTimeout):
         await poll_until(

@@ -16,9 +16,10 @@ SANDBOX_ONLY = "/sandbox/"
 
 
 def real_document() -> dict:
-    candidates = [os.environ.get("E2E_OPENAPI_FILE"), SUITE_ROOT.parent / "shared/contract/openapi/budapp.json"]
-    for candidate in filter(None, candidates):
-        if Path(candidate).is_file():
+    named = os.environ.get("E2E_OPENAPI_FILE")
+    candidates = [Path(named)] if named else []
+    for candidate in [*candidates, SUITE_ROOT.parent / "shared/contract/openapi/budapp.json"]:
+        if candidate.is_file():
             return json.loads(Path(candidate).read_text())
     pytest.skip("no real budapp OpenAPI document: set E2E_OPENAPI_FILE to budapp's openapi.json")
 

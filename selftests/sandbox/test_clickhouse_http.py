@@ -77,6 +77,7 @@ class Front:
         raise AssertionError(f"no answer on /ping within 20 s:\n{self.log.read_text()}")
 
     def stop(self) -> None:
+        assert self.process is not None, "the server was never started"
         self.process.terminate()
         try:
             self.process.wait(10)

@@ -26,7 +26,8 @@ def sidecar(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(sidecar):
     # the client waits on the sidecar's HTTP /v1.0/healthz/outbound before its first call
-    dapr_settings.DAPR_HTTP_PORT, dapr_settings.DAPR_HEALTH_TIMEOUT = sidecar.http_port, 10
+    # dapr's settings are module attributes it reads at call time, not declared ones
+    dapr_settings.DAPR_HTTP_PORT, dapr_settings.DAPR_HEALTH_TIMEOUT = sidecar.http_port, 10  # type: ignore[attr-defined]
     with DaprClient(address=f"127.0.0.1:{sidecar.grpc_port}") as dapr:
         yield dapr
 

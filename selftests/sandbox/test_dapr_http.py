@@ -34,7 +34,7 @@ def settings(tmp_path):
 @pytest.fixture
 def client(settings):
     with TestClient(sidecar.create_app(settings)) as test_client:
-        test_client.app.state.topics = Recorder()
+        test_client.app.state.topics = Recorder()  # type: ignore[attr-defined]  # TestClient.app is the FastAPI app
         yield test_client
 
 

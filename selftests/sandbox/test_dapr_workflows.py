@@ -49,7 +49,7 @@ def waits_for_approval(ctx: wf.DaprWorkflowContext, _: dict):
 @pytest.fixture(scope="module")
 def sidecar(tmp_path_factory):
     running, server = start_sidecar(tmp_path_factory.mktemp("dapr-workflows"))
-    dapr_settings.DAPR_HTTP_PORT = running.http_port
+    dapr_settings.DAPR_HTTP_PORT = running.http_port  # type: ignore[attr-defined]  # read at call time
     yield running
     stop_sidecar(running, server)
 

@@ -16,7 +16,7 @@ CREATE TABLE endpoint (name VARCHAR, status VARCHAR);
 CREATE TABLE cluster (name VARCHAR, status VARCHAR, cluster_id INTEGER);
 CREATE TABLE budcluster.cluster (name VARCHAR, status VARCHAR, id INTEGER);
 """
-ROWS = {
+ROWS: dict[str, list[tuple[object, ...]]] = {
     "endpoint": [
         ("e2e-1-gw0-endpoint-a", "deleting"),
         ("e2e-1-gw0-endpoint-b", "running"),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import cast
 
 import pytest
 
 from sandbox.budgateway import batcher as batcher_module
 from sandbox.budgateway.batcher import InferenceBatcher
+from sandbox.common.clickhouse import ClickHouseHTTP
 
 
 class FakeClickHouse:
@@ -35,7 +37,7 @@ async def running():
     started: list[InferenceBatcher] = []
 
     def start(clickhouse: FakeClickHouse, **options) -> InferenceBatcher:
-        batcher = InferenceBatcher(clickhouse, **options)
+        batcher = InferenceBatcher(cast(ClickHouseHTTP, clickhouse), **options)
         batcher.start()
         started.append(batcher)
         return batcher
@@ -75,7 +77,7 @@ async def test_the_fact_table_is_written_first(running):
 
 async def test_stopping_writes_what_is_pending():
     clickhouse = FakeClickHouse()
-    batcher = InferenceBatcher(clickhouse, batch_size=500, flush_interval=30)
+    batcher = InferenceBatcher(cast(ClickHouseHTTP, clickhouse), batch_size=500, flush_interval=30)
     batcher.start()
     batcher.add("InferenceFact", {"n": 1})
     await asyncio.wait_for(batcher.stop(), timeout=2)
@@ -96,7 +98,7 @@ async def test_a_failed_write_is_logged_and_later_rows_still_go_through(running,
 
 async def test_a_full_buffer_drops_rows_instead_of_growing(monkeypatch, caplog):
     monkeypatch.setattr(batcher_module, "BUFFER_LIMIT", 2)
-    batcher = InferenceBatcher(FakeClickHouse(), batch_size=500, flush_interval=30)
+    batcher = InferenceBatcher(cast(ClickHouseHTTP, FakeClickHouse()), batch_size=500, flush_interval=30)
     with caplog.at_level(logging.ERROR, logger="sandbox.budgateway.batcher"):
         for i in range(3):
             batcher.add("InferenceFact", {"n": i})

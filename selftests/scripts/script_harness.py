@@ -233,11 +233,11 @@ class ScriptEnv:
 
     def deployment_env(self) -> dict[str, str] | None:
         path = self.state / "deployment.env"
-        return dict(dotenv_values(path)) if path.exists() else None
+        return {k: v or "" for k, v in dotenv_values(path).items()} if path.exists() else None
 
     def credentials_env(self) -> dict[str, str] | None:
         path = self.state / "credentials.env"
-        return dict(dotenv_values(path)) if path.exists() else None
+        return {k: v or "" for k, v in dotenv_values(path).items()} if path.exists() else None
 
     def forward_pids(self) -> dict[str, int]:
         folder = self.state / "port-forwards"

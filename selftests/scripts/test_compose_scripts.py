@@ -98,7 +98,7 @@ def test_setup_builds_starts_waits_and_records_the_urls(script_env):
     assert ADMIN_PASSWORD not in result.stdout + result.stderr
 
     # What docker compose was given to interpolate.
-    seen = dotenv_values(dump)
+    seen = {k: v or "" for k, v in dotenv_values(dump).items()}
     assert seen["E2E_ADMIN_PASSWORD"] == ADMIN_PASSWORD
     assert seen["E2E_IMAGE_REGISTRY"] == "budstudio" and seen["E2E_IMAGE_TAG"] == "e2e-local"
     for name, value in port.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -412,7 +413,7 @@ def test_the_suite_runs_in_the_copy_whatever_exists_at_the_report_paths(tree, tm
     path for where to look for its configuration and run the checkout's suite."""
     bench = gate.Workbench(tree, tmp_path / "work", tmp_path / "logs", 60, environ={})
     (tmp_path / "logs" / "auth-1.html").write_text("an earlier run's report")
-    seen = {}
+    seen: dict[str, Any] = {}
 
     class FakePytest:
         pid = 0
