@@ -1,8 +1,11 @@
 """A deployment that fails after budapp stored its endpoint still has the endpoint deleted by its fixture."""
 
+from typing import Any, cast
+
 import pytest
 
 import fixtures.data as data
+from helpers.api_client import APIClient
 
 
 class FakeDeployments:
@@ -24,7 +27,8 @@ class FakeDeployments:
 
 async def test_a_cloud_deploy_that_failed_half_way_leaves_nothing():
     api = FakeDeployments()
-    factory = data.endpoint_factory.__wrapped__(api, "token")  # type: ignore[attr-defined]  # the plain function
+    # pytest keeps the undecorated fixture function as __wrapped__
+    factory = cast(Any, data.endpoint_factory).__wrapped__(api, "token")
     deploy = await factory.__anext__()
     with pytest.raises(AssertionError, match="500"):
         await deploy(project={"id": "p1"}, model={"id": "m"}, credential={"id": "c"})
@@ -55,6 +59,6 @@ async def test_endpoints_named_are_found_by_exact_name_and_live_only():
         ]
     )
     api = DeploymentsAPI.__new__(DeploymentsAPI)
-    api.budapp = budapp  # type: ignore[assignment]  # a fake that answers the calls the method makes
+    api.budapp = cast(APIClient, budapp)  # a fake that answers the calls the method makes
     assert await api.endpoint_ids_named("t", "p1", "e2e-x") == ["1"]
     assert budapp.calls == [("/endpoints/", {"project_id": "p1", "name": "e2e-x"})]

@@ -2,8 +2,10 @@
 ETags, CloudEvent pass-through, unknown app ids and the app API token on calls to budapp."""
 
 import uuid
+from typing import cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sandbox.dapr import apps, sidecar
@@ -34,7 +36,7 @@ def settings(tmp_path):
 @pytest.fixture
 def client(settings):
     with TestClient(sidecar.create_app(settings)) as test_client:
-        test_client.app.state.topics = Recorder()  # type: ignore[attr-defined]  # TestClient.app is the FastAPI app
+        cast(FastAPI, test_client.app).state.topics = Recorder()
         yield test_client
 
 

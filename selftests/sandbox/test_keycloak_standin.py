@@ -16,7 +16,7 @@ import pytest
 import redis
 import requests
 from keycloak import KeycloakAdmin, KeycloakOpenID
-from keycloak.exceptions import KeycloakAuthenticationError, KeycloakGetError, KeycloakPostError
+from keycloak.exceptions import KeycloakAuthenticationError, KeycloakError, KeycloakGetError, KeycloakPostError
 
 from helpers.config import SUITE_ROOT
 from selftests.sandbox.isolated import database_name, free_ports, redis_url
@@ -126,6 +126,12 @@ def raw(realm_admin: KeycloakAdmin, method: str, url: str, payload: dict | None 
     return call(url, max=-1, permission=False)
 
 
+def error_body(error: KeycloakError) -> bytes:
+    """The body python-keycloak kept from a refused call; a refusal without one is itself a failure."""
+    assert error.response_body is not None, f"{type(error).__name__} {error.response_code} came without a body"
+    return error.response_body
+
+
 @pytest.fixture(scope="module")
 def seeded(standin: StandIn) -> dict:
     """A realm seeded as budapp's seeder does: roles, a confidential client with module resources and scope
@@ -228,7 +234,8 @@ def login(seeded: dict) -> dict:
 def test_admin_token_and_realms(standin, seeded):
     master = admin(standin.url)
     assert {r["realm"] for r in master.get_realms()} == {"master", REALM}
-    assert (master.connection.token or {})["token_type"] == "Bearer"
+    token = master.connection.token
+    assert token is not None and token["token_type"] == "Bearer"
     realm = master.get_realm(REALM)
     assert realm is not None and realm["accessTokenLifespan"] == 600
     # a second create with skip_exists is the 409 python-keycloak swallows
@@ -260,7 +267,7 @@ def test_users_conflicts_filters_and_role_mappings(standin, seeded):
     ):
         with pytest.raises(KeycloakPostError) as conflict:
             realm_admin.create_user(payload={**payload, "enabled": True})
-        assert conflict.value.response_code == 409 and message in (conflict.value.response_body or b"")
+        assert conflict.value.response_code == 409 and message in error_body(conflict.value)
     assert realm_admin.get_user_id("ann@example.com") == seeded["user_id"]
     assert [u["id"] for u in realm_admin.get_users({"email": "ann@example.com"})] == [seeded["user_id"]]
     assert realm_admin.get_users({"search": "nobody"}) == []
@@ -297,14 +304,14 @@ def test_login_gives_a_token_budapp_can_decode(standin, seeded):
 def test_wrong_password_and_wrong_client_secret_are_401(standin, seeded):
     with pytest.raises(KeycloakAuthenticationError) as wrong:
         seeded["openid"].token("ann@example.com", "wrong")
-    assert json.loads(wrong.value.response_body or b"") == {
+    assert json.loads(error_body(wrong.value)) == {
         "error": "invalid_grant",
         "error_description": "Invalid user credentials",
     }
     bad_client = KeycloakOpenID(server_url=standin.url, client_id=CLIENT, realm_name=REALM, client_secret_key="x")
     with pytest.raises(KeycloakAuthenticationError) as bad:
         bad_client.token("ann@example.com", "Passw0rd!")
-    assert json.loads(bad.value.response_body or b"")["error"] == "invalid_client"
+    assert json.loads(error_body(bad.value))["error"] == "invalid_client"
 
 
 def test_refresh_then_logout_ends_the_session(standin, seeded):
@@ -316,13 +323,13 @@ def test_refresh_then_logout_ends_the_session(standin, seeded):
     with pytest.raises(KeycloakPostError) as ended:
         openid.refresh_token(token["refresh_token"])
     assert ended.value.response_code == 400
-    assert json.loads(ended.value.response_body or b"") == {
+    assert json.loads(error_body(ended.value)) == {
         "error": "invalid_grant",
         "error_description": "Session not active",
     }
     with pytest.raises(KeycloakPostError) as garbage:
         openid.refresh_token("not-a-token")
-    assert json.loads(garbage.value.response_body or b"")["error"] == "invalid_grant"
+    assert json.loads(error_body(garbage.value))["error"] == "invalid_grant"
 
 
 def test_uma_permissions_decision_and_rpt(standin, seeded):
@@ -334,7 +341,7 @@ def test_uma_permissions_decision_and_rpt(standin, seeded):
     with pytest.raises(KeycloakPostError) as denied:
         openid.uma_permissions(token, "module_cluster#view")
     assert denied.value.response_code == 403
-    assert json.loads(denied.value.response_body or b"") == {
+    assert json.loads(error_body(denied.value)) == {
         "error": "access_denied",
         "error_description": "not_authorized",
     }

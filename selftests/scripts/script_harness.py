@@ -231,13 +231,15 @@ class ScriptEnv:
 
     # -- what the scripts left ------------------------------------------------
 
-    def deployment_env(self) -> dict[str, str] | None:
+    # A key written without a value reads as None, so a test comparing it to a string fails instead of
+    # matching an empty default.
+    def deployment_env(self) -> dict[str, str | None] | None:
         path = self.state / "deployment.env"
-        return {k: v or "" for k, v in dotenv_values(path).items()} if path.exists() else None
+        return dict(dotenv_values(path)) if path.exists() else None
 
-    def credentials_env(self) -> dict[str, str] | None:
+    def credentials_env(self) -> dict[str, str | None] | None:
         path = self.state / "credentials.env"
-        return {k: v or "" for k, v in dotenv_values(path).items()} if path.exists() else None
+        return dict(dotenv_values(path)) if path.exists() else None
 
     def forward_pids(self) -> dict[str, int]:
         folder = self.state / "port-forwards"

@@ -98,20 +98,26 @@ def test_setup_builds_starts_waits_and_records_the_urls(script_env):
     assert ADMIN_PASSWORD not in result.stdout + result.stderr
 
     # What docker compose was given to interpolate.
-    seen = {k: v or "" for k, v in dotenv_values(dump).items()}
+    seen = dotenv_values(dump)
+
+    def given(name: str) -> str:
+        value = seen.get(name)
+        assert value, f"docker compose was given no value for {name}: {sorted(seen)}"
+        return value
+
     assert seen["E2E_ADMIN_PASSWORD"] == ADMIN_PASSWORD
     assert seen["E2E_IMAGE_REGISTRY"] == "budstudio" and seen["E2E_IMAGE_TAG"] == "e2e-local"
     for name, value in port.items():
         assert seen[f"E2E_PORT_{name.upper()}"] == str(value)
-    keys = Path(seen["E2E_KEYS_DIR"])
+    keys = Path(given("E2E_KEYS_DIR"))
     assert (keys / "rsa-private-key.pem").is_file() and (keys / "rsa-public-key.pem").is_file()
-    crypto = Path(seen["E2E_DAPR_CRYPTO_DIR"])
+    crypto = Path(given("E2E_DAPR_CRYPTO_DIR"))
     assert "PRIVATE KEY" in (crypto / "rsa-private-key.pem").read_text()
     assert len((crypto / "symmetric-key-256").read_text()) == 32
-    assert re.fullmatch(r"[0-9a-f]{64}", seen["E2E_JWT_SECRET_KEY"])
-    assert re.fullmatch(r"[0-9a-f]{88}", seen["E2E_AES_KEY_HEX"])
-    Fernet(bytes.fromhex(seen["E2E_AES_KEY_HEX"]))  # what budapp does with it
-    assert re.fullmatch(r"[0-9a-f]{32}", seen["E2E_APP_API_TOKEN"])
+    assert re.fullmatch(r"[0-9a-f]{64}", given("E2E_JWT_SECRET_KEY"))
+    assert re.fullmatch(r"[0-9a-f]{88}", given("E2E_AES_KEY_HEX"))
+    Fernet(bytes.fromhex(given("E2E_AES_KEY_HEX")))  # what budapp does with it
+    assert re.fullmatch(r"[0-9a-f]{32}", given("E2E_APP_API_TOKEN"))
 
 
 def test_skip_build_builds_nothing(script_env):
