@@ -16,7 +16,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
@@ -29,6 +29,26 @@ HISTORY_SIZE = 25
 
 # told of every answered request (the response contract check listens here)
 ResponseObserver = Callable[[str, str, httpx.Response], None]
+
+
+@runtime_checkable
+class AuthProvider(Protocol):
+    """One user's session as a client uses it: the bearer token for the next request, and a fresh one when the
+    platform refused the last (bound per call, as Tempest binds an auth provider to its REST client)."""
+
+    async def access_token(self) -> str: ...
+
+    async def renew(self) -> str: ...
+
+
+# what a call authenticates with: a user's session, a raw token (for tests of bad and revoked tokens), or nothing
+Token = str | AuthProvider | None
+
+
+async def bearer(token: Token) -> str | None:
+    """The token string ``token`` stands for now (an access token used as data, e.g. a playground key)."""
+    return await token.access_token() if isinstance(token, AuthProvider) else token
+
 
 SETUP_HINT = "start a deployment with ./scripts/setup.sh (check it with ./scripts/health-check.sh)"
 
@@ -141,22 +161,27 @@ class APIClient:
         method: str,
         path: str,
         *,
-        token: str | None = None,
+        token: Token = None,
         retry: bool | None = None,
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send one request; ``token`` overrides the client's bearer token for this call.
 
-        ``retry`` forces retrying on (True) or off (False); by default only
-        idempotent methods are retried.
+        A session (``AuthProvider``) is asked for its token before each attempt, and renewed once when the
+        platform answers 401, so long runs outlive short access tokens; a raw token string is sent as it is.
+        ``retry`` forces retrying on (True) or off (False); by default only idempotent methods are retried.
         """
         method = method.upper()
         may_retry = (method in IDEMPOTENT_METHODS) if retry is None else retry
         attempts = self.retry_attempts if may_retry else 1
-        merged_headers = self._headers(token, headers)
+        session = token if isinstance(token, AuthProvider) else None
+        merged_headers = self._headers(await bearer(token), headers)
+        renewed = False
 
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while attempt < attempts:
+            attempt += 1
             record = Exchange(self.service, method, self._url(path), self._request_content(kwargs))
             self.history.append(record)
             started = time.perf_counter()
@@ -180,8 +205,19 @@ class APIClient:
                 self._log_exchange(record, merged_headers)
                 for observe in self.observers:
                     observe(method, str(response.request.url), response)
+                if response.status_code == 401 and session is not None and not renewed:
+                    # the session ended on the platform's side (expiry, a restart): log in again and resend once
+                    self._log.info(
+                        "%s %s -> 401 with %r; renewing the session and sending again", method, record.url, session
+                    )
+                    merged_headers = self._headers(await session.renew(), headers)
+                    renewed = True
+                    attempt -= 1
+                    continue
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
                     return response
+                if session is not None:
+                    merged_headers = self._headers(await session.access_token(), headers)
             await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
         raise AssertionError("unreachable")  # pragma: no cover
 

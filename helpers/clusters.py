@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from helpers.api_client import APIClient
+from helpers.api_client import APIClient, Token
 
 CLUSTER_ONBOARDING_STEPS = 3
 # budapp accepts an emoji or a file under its static folder; this one ships with every budapp.
@@ -46,7 +46,7 @@ class ClustersAPI:
 
     async def onboarding_step(
         self,
-        token: str,
+        token: Token,
         step_number: int,
         *,
         workflow_id: str | None = None,
@@ -70,7 +70,7 @@ class ClustersAPI:
         )
         return await self.budapp.post("/clusters/clusters", data=form, files=files, token=token)
 
-    async def start_onboarding(self, token: str, name: str, kubeconfig: bytes, ingress_url: str) -> httpx.Response:
+    async def start_onboarding(self, token: Token, name: str, kubeconfig: bytes, ingress_url: str) -> httpx.Response:
         """The UI's single call: everything at step 1 with trigger_workflow."""
         return await self.onboarding_step(
             token,
@@ -82,16 +82,16 @@ class ClustersAPI:
             trigger_workflow=True,
         )
 
-    async def list(self, token: str, **params: Any) -> httpx.Response:
+    async def list(self, token: Token, **params: Any) -> httpx.Response:
         return await self.budapp.get("/clusters/clusters", params=params, token=token)
 
-    async def get(self, token: str, cluster_id: str) -> httpx.Response:
+    async def get(self, token: Token, cluster_id: str) -> httpx.Response:
         return await self.budapp.get(f"/clusters/{cluster_id}", token=token)
 
-    async def delete(self, token: str, cluster_id: str) -> httpx.Response:
+    async def delete(self, token: Token, cluster_id: str) -> httpx.Response:
         return await self.budapp.post(f"/clusters/{cluster_id}/delete-workflow", token=token)
 
-    async def deletion_workflow_id(self, token: str, cluster_id: str) -> str | None:
+    async def deletion_workflow_id(self, token: Token, cluster_id: str) -> str | None:
         """budapp returns no id for a cluster deletion: find it among the caller's in-progress workflows."""
         response = await self.budapp.get(
             "/workflows", params={"workflow_type": "cluster_deletion", "limit": 100}, token=token
@@ -102,6 +102,16 @@ class ClustersAPI:
             if cluster.get("id") == cluster_id:
                 return workflow["id"]
         return None
+
+
+class BudclusterAPI:
+    """budcluster's own view of the clusters it manages, read directly (not through budapp)."""
+
+    def __init__(self, budcluster: APIClient) -> None:
+        self.budcluster = budcluster
+
+    async def nodes(self, cluster_id: str) -> httpx.Response:
+        return await self.budcluster.get(f"/cluster/{cluster_id}/nodes")
 
 
 class SharedClusterRegistration:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from helpers.api_client import APIClient
+from helpers.api_client import APIClient, Token
 from helpers.masking import register_secret
 
 DEPLOY_STEPS = 8
@@ -18,7 +18,9 @@ class DeploymentsAPI:
     def __init__(self, budapp: APIClient) -> None:
         self.budapp = budapp
 
-    async def step(self, token: str, step_number: int, workflow_id: str | None = None, **fields: Any) -> httpx.Response:
+    async def step(
+        self, token: Token, step_number: int, workflow_id: str | None = None, **fields: Any
+    ) -> httpx.Response:
         body: dict[str, Any] = {"step_number": step_number, **fields}
         if workflow_id:
             body["workflow_id"] = workflow_id
@@ -26,13 +28,13 @@ class DeploymentsAPI:
             body["workflow_total_steps"] = DEPLOY_STEPS
         return await self.budapp.post("/models/deploy-workflow", json=body, token=token)
 
-    async def endpoints(self, token: str, **params: Any) -> httpx.Response:
+    async def endpoints(self, token: Token, **params: Any) -> httpx.Response:
         return await self.budapp.get("/endpoints/", params=params, token=token)
 
-    async def delete_endpoint(self, token: str, endpoint_id: str) -> httpx.Response:
+    async def delete_endpoint(self, token: Token, endpoint_id: str) -> httpx.Response:
         return await self.budapp.post(f"/endpoints/{endpoint_id}/delete-workflow", token=token)
 
-    async def endpoint_ids_named(self, token: str, project_id: str, endpoint_name: str) -> list[str]:
+    async def endpoint_ids_named(self, token: Token, project_id: str, endpoint_name: str) -> list[str]:
         """Ids of the live endpoints called ``endpoint_name`` in the project: what a deployment that failed
         half-way (a 500 after budapp stored the endpoint) leaves for its test to delete."""
         response = await self.endpoints(token, project_id=project_id, name=endpoint_name)
@@ -43,7 +45,7 @@ class DeploymentsAPI:
         ]
 
     async def create_provider_credential(
-        self, token: str, name: str, provider_type: str, provider_id: str, api_key: str
+        self, token: Token, name: str, provider_type: str, provider_id: str, api_key: str
     ) -> httpx.Response:
         register_secret(api_key)
         return await self.budapp.post(
@@ -57,12 +59,15 @@ class DeploymentsAPI:
             },
         )
 
-    async def delete_provider_credential(self, token: str, credential_id: str) -> httpx.Response:
+    async def provider_credentials(self, token: Token, **params: Any) -> httpx.Response:
+        return await self.budapp.get("/proprietary/credentials/", params=params, token=token)
+
+    async def delete_provider_credential(self, token: Token, credential_id: str) -> httpx.Response:
         return await self.budapp.delete(f"/proprietary/credentials/{credential_id}", token=token)
 
     async def deploy_cloud_model(
         self,
-        token: str,
+        token: Token,
         *,
         project_id: str,
         model_id: str,
@@ -96,7 +101,7 @@ class LocalDeployment:
     endpoint: dict[str, Any]
 
 
-async def deployed_endpoint(api: DeploymentsAPI, token: str, project_id: str, endpoint_name: str) -> dict[str, Any]:
+async def deployed_endpoint(api: DeploymentsAPI, token: Token, project_id: str, endpoint_name: str) -> dict[str, Any]:
     """budapp's endpoint named ``endpoint_name`` in the project, from the endpoint list.
 
     A deployment workflow's ``endpoint_details`` is budcluster's deployment result (namespace,
@@ -112,7 +117,7 @@ async def deployed_endpoint(api: DeploymentsAPI, token: str, project_id: str, en
 async def deploy_local_model(
     api: DeploymentsAPI,
     waiter,
-    token: str,
+    token: Token,
     *,
     project_id: str,
     model_id: str,

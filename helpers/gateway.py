@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from helpers.api_client import APIClient
+from helpers.api_client import APIClient, Token, bearer
 from helpers.masking import register_secret
 from helpers.waiting import Polling, checked, poll_until
 
@@ -39,6 +39,10 @@ class GatewayAPI:
 
     async def chat(self, key: str | None, model: str, prompt: str, **extra: Any) -> httpx.Response:
         return await self.gateway.post("/v1/chat/completions", json=chat_body(model, prompt, **extra), token=key or "")
+
+    async def chat_with_body(self, key: str | None, body: dict[str, Any]) -> httpx.Response:
+        """A chat completion request exactly as given (a body that misses what the API requires)."""
+        return await self.gateway.post("/v1/chat/completions", json=body, token=key or "")
 
     async def embeddings(self, key: str | None, model: str, text: str | list[str]) -> httpx.Response:
         return await self.gateway.post("/v1/embeddings", json={"model": model, "input": text}, token=key or "")
@@ -75,14 +79,21 @@ def key_record_name(key: str) -> str:
     return "api_key:" + hashlib.sha256(f"bud-{key}".encode()).hexdigest()
 
 
-async def playground_key(budapp: APIClient, access_token: str) -> str:
+async def initialize_playground(budapp: APIClient, access_token: str, *, signed_in: bool = True) -> httpx.Response:
+    """The playground's call that makes ``access_token`` a gateway key: by the UI, signed in with the same token;
+    by another app of a cross-app sign-on (``signed_in=False``), with the token in the body alone."""
+    body = {"access_token": access_token}
+    return await budapp.post("/playground/initialize-with-token", json=body, token=access_token if signed_in else "")
+
+
+async def playground_key(budapp: APIClient, session: Token) -> str:
     """Make ``access_token`` a gateway key for the running endpoints of its user's projects.
 
     The key covers the endpoints that exist now: initialize again after deploying more.
     """
-    response = await budapp.post(
-        "/playground/initialize-with-token", json={"access_token": access_token}, token=access_token
-    )
+    access_token = await bearer(session)
+    assert access_token, "a playground key needs a logged-in user"
+    response = await initialize_playground(budapp, access_token)
     assert response.status_code == 200, (
         f"playground initialization failed: {response.status_code} {response.text[:300]}"
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from helpers.api_client import APIClient
+from helpers.api_client import APIClient, Token
 
 PAGE = 100
 
 
-async def pages(client: APIClient, token: str, path: str, key: str, **params: Any) -> AsyncIterator[dict]:
+async def pages(client: APIClient, token: Token, path: str, key: str, **params: Any) -> AsyncIterator[dict]:
     """Every item of a paginated budapp listing."""
     page = 1
     while True:
@@ -25,7 +25,7 @@ async def pages(client: APIClient, token: str, path: str, key: str, **params: An
         page += 1
 
 
-async def live_resources(client: APIClient, token: str, prefix: str) -> dict[str, list[dict[str, Any]]]:
+async def live_resources(client: APIClient, token: Token, prefix: str) -> dict[str, list[dict[str, Any]]]:
     """Live endpoints, models, clusters, projects and users named ``prefix*``, by kind (ids and names)."""
     found: dict[str, list[dict[str, Any]]] = {}
 

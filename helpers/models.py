@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from helpers.api_client import APIClient
+from helpers.api_client import APIClient, Token
 from helpers.waiting import Polling, checked, poll_until
 
 E2E_TAG = {"name": "e2e", "color": "#0F9D58"}
@@ -65,38 +65,56 @@ def budmodel_download_path(model_name: str) -> str:
     return re.escape(safe[:20]) + r"_[0-9a-f]{8}"
 
 
+def cloud_step_body(step_number: int, workflow_id: str | None, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"step_number": step_number, **fields}
+    if workflow_id:
+        body["workflow_id"] = workflow_id
+    else:
+        body["workflow_total_steps"] = CLOUD_ONBOARDING_STEPS
+    return body
+
+
 class ModelsAPI:
     def __init__(self, budapp: APIClient, polling: Polling) -> None:
         self.budapp = budapp
         self.polling = polling
 
-    async def providers(self, token: str, **params: Any) -> httpx.Response:
+    async def providers(self, token: Token, **params: Any) -> httpx.Response:
         return await self.budapp.get("/models/providers", params=params, token=token)
 
-    async def catalog(self, token: str, **params: Any) -> httpx.Response:
+    async def catalog(self, token: Token, **params: Any) -> httpx.Response:
         return await self.budapp.get("/models/", params={"table_source": "cloud_model", **params}, token=token)
 
-    async def onboarded(self, token: str, **params: Any) -> httpx.Response:
+    async def onboarded(self, token: Token, **params: Any) -> httpx.Response:
         return await self.budapp.get("/models/", params={"table_source": "model", **params}, token=token)
 
-    async def get(self, token: str, model_id: str) -> httpx.Response:
+    async def get(self, token: Token, model_id: str) -> httpx.Response:
         return await self.budapp.get(f"/models/{model_id}", token=token)
 
-    async def delete(self, token: str, model_id: str) -> httpx.Response:
+    async def delete(self, token: Token, model_id: str) -> httpx.Response:
         return await self.budapp.delete(f"/models/{model_id}", token=token)
 
     async def cloud_step(
-        self, token: str, step_number: int, workflow_id: str | None = None, **fields: Any
+        self, token: Token, step_number: int, workflow_id: str | None = None, **fields: Any
     ) -> httpx.Response:
-        body: dict[str, Any] = {"step_number": step_number, **fields}
-        if workflow_id:
-            body["workflow_id"] = workflow_id
-        else:
-            body["workflow_total_steps"] = CLOUD_ONBOARDING_STEPS
+        body = cloud_step_body(step_number, workflow_id, **fields)
         return await self.budapp.post("/models/cloud-model-workflow", json=body, token=token)
 
+    async def cloud_step_as_internal_caller(
+        self, app_token_headers: dict[str, str], acting_for: str | None, step_number: int, **fields: Any
+    ) -> httpx.Response:
+        """A step sent as budapp's service-to-service callers send it: no user token, the app token in the given
+        header, and the user acted for as ``user_id``."""
+        return await self.budapp.post(
+            "/models/cloud-model-workflow",
+            params={"user_id": acting_for} if acting_for else None,
+            headers=app_token_headers,
+            json=cloud_step_body(step_number, None, **fields),
+            token="",
+        )
+
     async def wait_for_catalog(
-        self, token: str, provider_type: str, timeout: float | None = None
+        self, token: Token, provider_type: str, timeout: float | None = None
     ) -> tuple[dict, list[dict]]:
         """The provider of ``provider_type`` and its catalog entries, once there are any.
 
@@ -122,7 +140,7 @@ class ModelsAPI:
         return provider, models
 
     async def free_cloud_models(
-        self, token: str, provider_type: str = "openai", endpoint: str = "/v1/chat/completions"
+        self, token: Token, provider_type: str = "openai", endpoint: str = "/v1/chat/completions"
     ) -> tuple[dict, list[dict]]:
         """A provider and its catalog models serving ``endpoint`` that nobody onboarded yet, shuffled.
 
@@ -139,7 +157,7 @@ class ModelsAPI:
         return provider, free
 
     async def onboard_cloud_model(
-        self, token: str, name: str, provider_type: str = "openai", endpoint: str = "/v1/chat/completions"
+        self, token: Token, name: str, provider_type: str = "openai", endpoint: str = "/v1/chat/completions"
     ) -> dict[str, Any]:
         """The UI's cloud-model journey in as few calls as budapp allows; the final workflow record.
 
@@ -176,7 +194,7 @@ LOCAL_ONBOARDING_STEPS = 5
 
 
 async def local_step(
-    api: ModelsAPI, token: str, step_number: int, workflow_id: str | None = None, **fields: Any
+    api: ModelsAPI, token: Token, step_number: int, workflow_id: str | None = None, **fields: Any
 ) -> httpx.Response:
     body: dict[str, Any] = {"step_number": step_number, **fields}
     if workflow_id:
@@ -186,7 +204,7 @@ async def local_step(
     return await api.budapp.post("/models/local-model-workflow", json=body, token=token)
 
 
-async def start_local_onboarding(api: ModelsAPI, token: str, name: str, uri: str) -> dict[str, Any]:
+async def start_local_onboarding(api: ModelsAPI, token: Token, name: str, uri: str) -> dict[str, Any]:
     """The UI's three calls; returns the record right after the trigger (extraction running)."""
     first = await local_step(api, token, 1, provider_type="hugging_face", add_model_modality=["llm"])
     assert first.status_code == 200, f"local onboarding step 1 failed: {first.status_code} {first.text[:300]}"

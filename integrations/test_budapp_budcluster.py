@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 @pytest.mark.priority_p1
-async def test_onboarded_cluster_matches_budcluster_and_postgres(test_cluster, budcluster_client, postgres_connection):
+async def test_onboarded_cluster_matches_budcluster_and_postgres(test_cluster, postgres_connection, budcluster_api):
     """
     The cluster budapp shows is budcluster's cluster.
 
@@ -19,7 +19,7 @@ async def test_onboarded_cluster_matches_budcluster_and_postgres(test_cluster, b
     its cluster_id (nodes, ready nodes, device entries per kind and their workers); budapp's row in PostgreSQL is
     available and points at the same budcluster id.
     """
-    nodes = assert_status(await budcluster_client.get(f"/cluster/{test_cluster['cluster_id']}/nodes"), 200)
+    nodes = assert_status(await budcluster_api.nodes(test_cluster["cluster_id"]), 200)
     assert nodes["message"] == "Cluster nodes fetched successfully"
     assert len(nodes["param"]["nodes"]) == test_cluster["total_nodes"] > 0
     assert reported_resources(test_cluster) == expected_resources(nodes["param"]["nodes"])

@@ -37,10 +37,10 @@ async def test_budsim_recommends_the_cluster_budcluster_registered(
     local_model_factory,
     admin_project,
     deployments_api,
-    budcluster_client,
     workflow_waiter,
     admin_token,
     workflow_janitor,
+    budcluster_api,
 ):
     """The onboarded cluster is recommended under its budcluster id, which budcluster knows with its nodes.
 
@@ -69,7 +69,7 @@ async def test_budsim_recommends_the_cluster_budcluster_registered(
         f"runs still registered in budcluster?)"
     )
     assert mine["cluster_id"] == test_cluster["cluster_id"]
-    nodes = assert_status(await budcluster_client.get(f"/cluster/{mine['cluster_id']}/nodes"), 200)
+    nodes = assert_status(await budcluster_api.nodes(mine["cluster_id"]), 200)
     assert len(nodes["param"]["nodes"]) == test_cluster["total_nodes"]
 
 
@@ -78,7 +78,7 @@ async def test_services_reach_each_other_through_dapr(dapr):
     """Service invocation by app id reaches each service's health route."""
     for app_id in ("budcluster", "budsim", "budmodel", "budmetrics"):
         response = await dapr.invoke(app_id, "health")
-        assert response.status_code == 200 and response.json()["message"] == "ack", f"{app_id} not reachable via Dapr"
+        assert assert_status(response, 200)["message"] == "ack", f"{app_id} not reachable via Dapr"
 
 
 @pytest.mark.priority_p1

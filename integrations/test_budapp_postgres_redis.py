@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from helpers.assertions import assert_status
+from helpers.gateway import initialize_playground
 from helpers.masking import register_secret
 from helpers.models import enabled_capabilities, gateway_model_name
 
@@ -73,12 +74,7 @@ async def test_playground_sessions_started_at_once_all_become_gateway_keys(
         register_secret(token)
 
     for burst in range(1, BURSTS + 1):
-        answers = await asyncio.gather(
-            *(
-                budapp_client.post("/playground/initialize-with-token", json={"access_token": token}, token=token)
-                for token in tokens
-            )
-        )
+        answers = await asyncio.gather(*(initialize_playground(budapp_client, token) for token in tokens))
         outcomes = [(a.status_code, a.json().get("initialization_status"), a.json().get("user_id")) for a in answers]
         failed = [(a.status_code, a.text[:120]) for a in answers if a.status_code != 200]
         assert outcomes == [(200, "success", user.id)] * PARALLEL_SESSIONS, (

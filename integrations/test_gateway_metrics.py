@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from helpers.assertions import assert_status
-from helpers.gateway import key_record_name, playground_key
+from helpers.gateway import initialize_playground, key_record_name, playground_key
 from helpers.masking import register_secret
 from helpers.metrics import moments_ago
 from helpers.tokens import seconds_left
@@ -45,23 +45,23 @@ async def test_gateway_refusals_follow_the_openai_error_shape(gateway_api, gatew
         (await gateway_api.chat(None, test_endpoint["name"], "hi"), 401, "Missing authorization header"),
         (await gateway_api.chat("bud_client_" + "x" * 43, test_endpoint["name"], "hi"), 401, "Invalid API key"),
         (
-            await gateway_api.gateway.post("/v1/chat/completions", json={"messages": []}, token=gateway_key),
+            await gateway_api.chat_with_body(gateway_key, {"messages": []}),
             400,
             "Missing model name in request body",
         ),
         (await gateway_api.chat(gateway_key, "no-such-endpoint", "hi"), 404, "Model not found: no-such-endpoint"),
     ]
     for response, status, message in cases:
-        assert response.status_code == status, f"expected {status} for {message!r}, got {response.status_code}"
-        assert response.json() == {"error": {"message": message, "type": "invalid_request_error", "code": status}}
+        assert assert_status(response, status) == {
+            "error": {"message": message, "type": "invalid_request_error", "code": status}
+        }
 
 
 @pytest.mark.priority_p2
 async def test_embeddings_on_a_chat_endpoint_are_refused(gateway_api, gateway_key, test_endpoint):
     """A chat model has no /v1/embeddings: 400, naming the model by its endpoint id and the missing capability."""
     response = await gateway_api.embeddings(gateway_key, test_endpoint["name"], "text")
-    assert response.status_code == 400, f"expected 400, got {response.status_code}: {response.text[:300]}"
-    assert response.json() == {
+    assert assert_status(response, 400) == {
         "error": f"Model `{test_endpoint['id']}` is not configured to support capability "
         '`embedding`. Add `endpoints = ["embedding"]` to the model configuration.'
     }
@@ -197,9 +197,7 @@ async def test_a_playground_key_expires_with_its_access_token(
     token = await auth_api.valid_access_token(admin_user, margin=120)
     register_secret(token)
     before = seconds_left(token)
-    body = assert_status(
-        await budapp_client.post("/playground/initialize-with-token", json={"access_token": token}, token=token), 200
-    )
+    body = assert_status(await initialize_playground(budapp_client, token), 200)
     expires_in_redis = await gateway_redis.ttl(key_record_name(token))
     after = seconds_left(token)
     assert (body["initialization_status"], body["expires_in"]) == ("success", body["ttl"])

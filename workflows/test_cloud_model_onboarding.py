@@ -137,14 +137,14 @@ async def test_a_step_without_any_model_data_is_invalid(models_api, admin_token,
 
 
 @pytest.mark.priority_p1
-async def test_trigger_without_required_data_is_refused(models_api, admin_token, budapp_client, workflow_janitor):
+async def test_trigger_without_required_data_is_refused(models_api, admin_token, workflow_janitor, workflows_api):
     """Triggering before provider, tags and name were given answers 400 naming exactly what is missing."""
     first = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
     workflow_id = first["workflow_id"]
     workflow_janitor(admin_token, workflow_id)
     response = await models_api.cloud_step(admin_token, 2, workflow_id, trigger_workflow=True, uri="gpt-e2e")
     assert_error_response(response, 400, "Missing required data: provider_id, tags, name, source")
-    record = assert_status(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 200)
+    record = assert_status(await workflows_api.get(admin_token, workflow_id), 200)
     assert (record["status"], record["current_step"], record["workflow_steps"]["model_id"]) == ("in_progress", 3, None)
 
 
@@ -170,7 +170,7 @@ async def test_model_names_are_unique(models_api, admin_token, test_model, workf
 
 @pytest.mark.priority_p1
 async def test_an_onboarded_uri_is_refused_with_its_source(
-    models_api, budapp_client, admin_token, test_model, workflow_janitor
+    models_api, admin_token, test_model, workflow_janitor, workflows_api
 ):
     """
     An admin cannot start adding a model that is already onboarded from the same provider.
@@ -196,16 +196,14 @@ async def test_an_onboarded_uri_is_refused_with_its_source(
     assert (second["current_step"], second["workflow_steps"]["uri"]) == (2, test_model["uri"])
     refused = await models_api.cloud_step(admin_token, 3, workflow_id, provider_id=own["id"])
     assert_error_response(refused, 400, "Duplicate model uri and source found")
-    record = assert_status(await budapp_client.get(f"/workflows/{workflow_id}", token=admin_token), 200)
+    record = assert_status(await workflows_api.get(admin_token, workflow_id), 200)
     assert (record["current_step"], record["workflow_steps"]["provider"]["id"]) == (2, other["id"])
 
 
 @pytest.mark.priority_p1
-async def test_onboarding_needs_model_manage(models_api, budapp_client, auth_token):
+async def test_onboarding_needs_model_manage(models_api, auth_token):
     """No token: 403 from the internal-auth branch (deployments set APP_API_TOKEN); a client user: 403."""
-    anonymous = await budapp_client.post(
-        "/models/cloud-model-workflow", json={"step_number": 1, "workflow_total_steps": 5}
-    )
+    anonymous = await models_api.cloud_step("", 1)  # no Authorization header
     assert_detail(anonymous, 403, "Forbidden - Invalid internal token")
     client = await models_api.cloud_step(auth_token, 1, provider_type="cloud_model")
     assert_detail(client, 403, "Insufficient permissions for this operation")

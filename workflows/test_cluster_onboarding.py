@@ -35,7 +35,7 @@ BUDCLUSTER_STEPS = [
 
 @pytest.mark.priority_p0
 async def test_cluster_onboarding_step_by_step(
-    clusters_api, budcluster_client, workflow_waiter, admin_token, settings, workflow_janitor
+    clusters_api, workflow_waiter, admin_token, settings, workflow_janitor, budcluster_api
 ):
     """
     An admin registers a Kubernetes cluster and later removes it.
@@ -100,7 +100,7 @@ async def test_cluster_onboarding_step_by_step(
         detail = assert_status(await clusters_api.get(admin_token, cluster["id"]), 200)
         assert detail["cluster"]["cluster_id"] == cluster["cluster_id"]
         assert reported_resources(detail["cluster"]) == MIXED_NODES_RESOURCES
-        nodes = assert_status(await budcluster_client.get(f"/cluster/{cluster['cluster_id']}/nodes"), 200)
+        nodes = assert_status(await budcluster_api.nodes(cluster["cluster_id"]), 200)
         assert expected_resources(nodes["param"]["nodes"]) == MIXED_NODES_RESOURCES
         listed = assert_status(await clusters_api.list(admin_token, name=spec.name), 200)
         assert [c["id"] for c in listed["clusters"]] == [cluster["id"]]
@@ -108,13 +108,13 @@ async def test_cluster_onboarding_step_by_step(
         await delete_cluster_and_wait(clusters_api, workflow_waiter(admin_token), cluster["id"])
     assert_error_response(await clusters_api.get(admin_token, cluster["id"]), 400, "Cluster not found")
     assert assert_status(await clusters_api.list(admin_token, name=spec.name), 200)["clusters"] == []
-    nodes = assert_status(await budcluster_client.get(f"/cluster/{cluster['cluster_id']}/nodes"), 200)
+    nodes = assert_status(await budcluster_api.nodes(cluster["cluster_id"]), 200)
     assert nodes["param"]["nodes"] == [], "budcluster still holds the deleted cluster's nodes"
 
 
 @pytest.mark.priority_p1
 async def test_unreachable_cluster_fails_in_the_step_payloads(
-    clusters_api, budapp_client, admin_token, workflow_janitor, workflow_waiter
+    clusters_api, admin_token, workflow_janitor, workflow_waiter, workflows_api
 ):
     """
     A kubeconfig whose API server cannot be reached fails budcluster's first step, determine_cluster_platform.
@@ -136,7 +136,7 @@ async def test_unreachable_cluster_fails_in_the_step_payloads(
         await workflow_waiter(admin_token).wait_for_workflow(
             workflow_type="cluster_onboarding", workflow_id=started["workflow_id"]
         )
-    record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
+    record = assert_status(await workflows_api.get(admin_token, started["workflow_id"]), 200)
     assert record["status"] == "in_progress" and record["workflow_steps"]["cluster"] is None
     assert (record["current_step"], record["total_steps"]) == (2, CLUSTER_ONBOARDING_STEPS)
     # the event block keeps the status budcluster answered at the start: budapp only fills its steps' payloads
@@ -147,9 +147,7 @@ async def test_unreachable_cluster_fails_in_the_step_payloads(
 
     # the workflow list shows the failure too: the workflow's progress tracks the same block
     listing = assert_status(
-        await budapp_client.get(
-            "/workflows", params={"workflow_type": "cluster_onboarding", "limit": 100}, token=admin_token
-        ),
+        await workflows_api.list(admin_token, workflow_type="cluster_onboarding", limit=100),
         200,
     )
     progress = next(w["progress"] for w in listing["workflows"] if w["id"] == started["workflow_id"])
@@ -217,8 +215,7 @@ async def test_call_without_name_url_or_file_is_refused_with_400(clusters_api, a
 async def test_an_icon_budapp_does_not_ship_is_refused(clusters_api, admin_token):
     """An icon that is neither one of budapp's emojis nor a file in its static folder is a 422 on `icon`."""
     response = await clusters_api.onboarding_step(admin_token, 1, name="e2e-icon-check", icon="icons/cluster.png")
-    assert response.status_code == 422, response.text
-    [problem] = response.json()["detail"]
+    [problem] = assert_status(response, 422)["detail"]
     assert (problem["loc"], problem["msg"], problem["input"]) == (
         ["icon"],
         "Value error, invalid icon",

@@ -87,8 +87,7 @@ async def test_a_model_with_a_running_endpoint_is_not_deleted(
     model = await local_model_factory()
     await local_endpoint_factory(project=admin_project, model=model, cluster=test_cluster)
     response = await models_api.delete(admin_token, model["id"])
-    assert response.status_code == 400, f"expected 400, got {response.status_code}: {response.text[:300]}"
-    assert response.json()["message"] == "Cannot delete model because it has active endpoint."
+    assert assert_status(response, 400)["message"] == "Cannot delete model because it has active endpoint."
     kept = assert_status(await models_api.get(admin_token, model["id"]), 200)["model"]
     assert kept["id"] == model["id"]
 

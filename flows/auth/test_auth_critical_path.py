@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.auth, pytest.mark.flow]
 
 
 @pytest.mark.priority_p0
-async def test_register_login_use_refresh_logout(auth_api, budapp_client, unregistered_user):
+async def test_register_login_use_refresh_logout(auth_api, unregistered_user, projects_api):
     """
     A new user signs up and goes through a whole session.
 
@@ -30,7 +30,7 @@ async def test_register_login_use_refresh_logout(auth_api, budapp_client, unregi
     me = assert_status(await auth_api.me(user.access_token), 200)
     assert me["user"]["email"] == user.email, "/users/me answered for somebody else"
     user.id = me["user"]["id"]
-    projects = assert_status(await budapp_client.get("/projects/", token=user.access_token), 200)
+    projects = assert_status(await projects_api.list(user.access_token), 200)
     assert_success_envelope(projects, "project.list")
 
     refreshed = assert_status(await auth_api.refresh(user.refresh_token), 200)

@@ -84,7 +84,7 @@ async def test_unknown_email_is_refused(auth_api, unregistered_user):
 
 
 @pytest.mark.priority_p1
-async def test_a_deleted_account_cannot_log_in(auth_api, user_factory, admin_token):
+async def test_a_deleted_account_cannot_log_in(auth_api, user_factory, admin_token, users_api):
     """
     An admin deletes a user; the user's password still works at the identity provider, but budapp refuses them.
 
@@ -96,7 +96,7 @@ async def test_a_deleted_account_cannot_log_in(auth_api, user_factory, admin_tok
     user = await user_factory()
     me = assert_status(await auth_api.me(user.access_token), 200)["user"]
     assert me["email"] == user.email
-    deleted = await auth_api.budapp.delete(f"/users/{me['id']}", token=admin_token)
+    deleted = await users_api.delete(admin_token, me["id"])
     assert assert_status(deleted, 200)["message"] == "User deleted successfully"
 
     assert_error_response(await auth_api.login(user.email, user.password), 400, "User account is not active")
@@ -105,5 +105,5 @@ async def test_a_deleted_account_cannot_log_in(auth_api, user_factory, admin_tok
 @pytest.mark.priority_p1
 async def test_malformed_login_is_a_422(auth_api):
     """Bad email and too-short password are both reported, each at its field."""
-    response = await auth_api.budapp.post("/auth/login", json={"email": "bad", "password": "x"})
+    response = await auth_api.submit("login", {"email": "bad", "password": "x"})
     assert_validation_error(response, (("body", "email"), "value_error"), (("body", "password"), "string_too_short"))

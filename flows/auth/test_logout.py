@@ -69,4 +69,4 @@ async def test_logout_does_not_touch_other_sessions(auth_api, user_factory):
 
 @pytest.mark.priority_p2
 async def test_logout_requires_the_refresh_token(auth_api):
-    assert_validation_error(await auth_api.budapp.post("/auth/logout", json={}), (("body", "refresh_token"), "missing"))
+    assert_validation_error(await auth_api.submit("logout", {}), (("body", "refresh_token"), "missing"))

@@ -33,8 +33,8 @@ async def test_missing_token_is_401_not_authenticated(budapp_client, path):
 
 
 @pytest.mark.priority_p1
-async def test_non_bearer_scheme_is_401(budapp_client, test_user):
-    response = await budapp_client.get("/users/me", headers={"Authorization": f"Basic {test_user.access_token}"})
+async def test_non_bearer_scheme_is_401(test_user, auth_api):
+    response = await auth_api.me_with_authorization(f"Basic {test_user.access_token}")
     assert_detail(response, 401, "Not authenticated")
 
 
@@ -55,9 +55,9 @@ async def test_forged_tokens_are_401(auth_api, test_user, forge):
 
 
 @pytest.mark.priority_p1
-async def test_client_user_cannot_list_users(budapp_client, auth_token):
+async def test_client_user_cannot_list_users(auth_token, users_api):
     """Listing users needs user:manage, which a self-registered client does not have."""
-    response = await budapp_client.get("/users/", token=auth_token)
+    response = await users_api.list(auth_token)
     assert_detail(response, 403, "Insufficient permissions for this operation")
 
 

@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.auth]
 
 
 @pytest.mark.priority_p1
-async def test_registered_user_is_an_active_client_with_a_default_project(auth_api, budapp_client, unregistered_user):
+async def test_registered_user_is_an_active_client_with_a_default_project(auth_api, unregistered_user, projects_api):
     """
     Registration creates an active client user and the default project.
 
@@ -30,7 +30,7 @@ async def test_registered_user_is_an_active_client_with_a_default_project(auth_a
     assert (me["user_type"], me["status"]) == ("client", "active")
     assert me["company"] == "E2E Corp"
 
-    listing = assert_status(await budapp_client.get("/projects/", token=user.access_token), 200)
+    listing = assert_status(await projects_api.list(user.access_token), 200)
     names = [(p["project"]["name"], p["project"]["project_type"]) for p in listing["projects"]]
     assert names == [("My First Project", "client_app")]
 
@@ -57,7 +57,7 @@ async def test_user_type_cannot_be_chosen_at_registration(auth_api, unregistered
 
 
 @pytest.mark.priority_p1
-async def test_permissions_cannot_be_chosen_at_registration(auth_api, budapp_client, unregistered_user):
+async def test_permissions_cannot_be_chosen_at_registration(auth_api, unregistered_user, users_api):
     """
     A self-registered user holds the client permissions only, whatever permissions the registration asks for.
 
@@ -66,7 +66,7 @@ async def test_permissions_cannot_be_chosen_at_registration(auth_api, budapp_cli
     wished = [{"name": "user:manage", "has_permission": True}]
     assert_status(await auth_api.register(unregistered_user, permissions=wished), 200)
     await auth_api.login_user(unregistered_user)
-    response = await budapp_client.get("/users/", token=unregistered_user.access_token)
+    response = await users_api.list(unregistered_user.access_token)
     assert_detail(response, 403, "Insufficient permissions for this operation")
 
 
@@ -93,7 +93,7 @@ async def test_malformed_registration_is_a_422(auth_api, unregistered_user, chan
         **change,
     }
     body = {k: v for k, v in body.items() if v is not None}
-    response = await auth_api.budapp.post("/auth/register", json=body)
+    response = await auth_api.submit("register", body)
     assert_validation_error(response, (loc, error_type))
     refused = await auth_api.login(unregistered_user.email, unregistered_user.password)
     assert_error_response(refused, 400, "Incorrect email or password")  # no account: Keycloak refuses the login
@@ -102,7 +102,7 @@ async def test_malformed_registration_is_a_422(auth_api, unregistered_user, chan
 @pytest.mark.priority_p2
 async def test_empty_body_lists_every_missing_field(auth_api):
     """An empty JSON object names each required field as missing."""
-    response = await auth_api.budapp.post("/auth/register", json={})
+    response = await auth_api.submit("register", {})
     assert_validation_error(
         response,
         (("body", "name"), "missing"),

@@ -38,6 +38,4 @@ async def test_access_token_is_not_a_refresh_token(auth_api, test_user):
 
 @pytest.mark.priority_p2
 async def test_refresh_token_is_required(auth_api):
-    assert_validation_error(
-        await auth_api.budapp.post("/auth/refresh-token", json={}), (("body", "refresh_token"), "missing")
-    )
+    assert_validation_error(await auth_api.submit("refresh-token", {}), (("body", "refresh_token"), "missing"))

@@ -49,9 +49,9 @@ async def test_project_lifecycle(projects_api, auth_token):
 
 
 @pytest.mark.priority_p2
-async def test_a_project_without_description_is_created(projects_api, budapp_client, auth_token):
+async def test_a_project_without_description_is_created(projects_api, auth_token):
     """The description is optional in budapp's create request: a project without one is created without one."""
-    response = await budapp_client.post("/projects/", json={"name": unique_name("project")}, token=auth_token)
+    response = await projects_api.create_exactly(auth_token, name=unique_name("project"))
     project = assert_status(response, 200)["project"]
     try:
         assert project["description"] is None
@@ -116,7 +116,7 @@ async def test_other_users_do_not_see_my_project(projects_api, test_project, use
 
 
 @pytest.mark.priority_p1
-async def test_a_project_counts_its_active_members(projects_api, user_factory, project_factory, admin_token):
+async def test_a_project_counts_its_active_members(projects_api, user_factory, project_factory, admin_token, users_api):
     """
     A user shares a project with a colleague; the project's users_count follows its active members.
 
@@ -148,6 +148,6 @@ async def test_a_project_counts_its_active_members(projects_api, user_factory, p
         "User already in project",
     )
 
-    deleted = await projects_api.budapp.delete(f"/users/{colleague.id}", token=admin_token)
+    deleted = await users_api.delete(admin_token, colleague.id)
     assert assert_status(deleted, 200)["message"] == "User deleted successfully"
     assert await users_count() == 1

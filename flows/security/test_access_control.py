@@ -6,7 +6,7 @@ import pytest
 
 from helpers import tokens
 from helpers.assertions import assert_detail, assert_error_response, assert_status
-from helpers.gateway import playground_key
+from helpers.gateway import initialize_playground, playground_key
 from helpers.masking import register_secret
 from helpers.naming import unique_name, unique_person_name
 
@@ -41,10 +41,10 @@ async def test_another_users_project_is_not_changeable(projects_api, test_projec
         )
 
     renamed = await projects_api.edit(stranger.access_token, test_project["id"], name=unique_name("taken-over"))
-    assert renamed.status_code == 403, f"a stranger's rename answered {renamed.status_code}: {renamed.text[:200]}"
+    assert_status(renamed, 403)  # refused (BUD-001: budapp lets it through)
     await still_mine()
     deleted = await projects_api.delete(stranger.access_token, test_project["id"])
-    assert deleted.status_code == 403, f"a stranger's delete answered {deleted.status_code}: {deleted.text[:200]}"
+    assert_status(deleted, 403)
     await still_mine()
 
 
@@ -71,7 +71,7 @@ async def test_client_user_cannot_delete_an_endpoint(
 
 @pytest.mark.priority_p1
 async def test_another_users_workflow_cannot_be_completed_or_deleted(
-    models_api, budapp_client, admin_token, auth_token, workflow_janitor
+    models_api, admin_token, auth_token, workflow_janitor, workflows_api
 ):
     """
     Only a workflow's creator sees it in their list, marks it completed or deletes it.
@@ -81,16 +81,14 @@ async def test_another_users_workflow_cannot_be_completed_or_deleted(
     """
     started = assert_status(await models_api.cloud_step(admin_token, 1, provider_type="cloud_model"), 200)
     workflow_janitor(admin_token, started["workflow_id"])
-    listing = assert_status(await budapp_client.get("/workflows", params={"limit": 100}, token=auth_token), 200)
+    listing = assert_status(await workflows_api.list(auth_token, limit=100), 200)
     assert started["workflow_id"] not in {w["id"] for w in listing["workflows"]}, "a stranger lists my workflow"
     # budapp looks a workflow up among its caller's own: somebody else's is simply not found
     assert_error_response(
-        await budapp_client.patch(f"/workflows/{started['workflow_id']}", token=auth_token), 404, "Workflow not found"
+        await workflows_api.mark_completed(auth_token, started["workflow_id"]), 404, "Workflow not found"
     )
-    assert_error_response(
-        await budapp_client.delete(f"/workflows/{started['workflow_id']}", token=auth_token), 404, "Workflow not found"
-    )
-    record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
+    assert_error_response(await workflows_api.delete(auth_token, started["workflow_id"]), 404, "Workflow not found")
+    record = assert_status(await workflows_api.get(admin_token, started["workflow_id"]), 200)
     assert record["status"] == "in_progress"
 
 
@@ -101,12 +99,11 @@ async def test_a_gateway_key_reaches_only_its_users_endpoints(test_endpoint, gat
     key = await playground_key(budapp_client, stranger.access_token)
     await gateway_api.wait_for_key(key)
     response = await gateway_api.chat(key, test_endpoint["name"], "hello")
-    assert response.status_code == 404
-    assert response.json()["error"]["message"] == f"Model not found: {test_endpoint['name']}"
+    assert assert_status(response, 404)["error"]["message"] == f"Model not found: {test_endpoint['name']}"
 
 
 @pytest.mark.priority_p1
-async def test_a_user_edits_only_their_own_profile(auth_api, budapp_client, user_factory):
+async def test_a_user_edits_only_their_own_profile(auth_api, user_factory, users_api):
     """
     A user renames themself; another user cannot change them.
 
@@ -118,9 +115,7 @@ async def test_a_user_edits_only_their_own_profile(auth_api, budapp_client, user
     """
     owner, stranger = await user_factory(), await user_factory()
     new_name = unique_person_name()
-    edited = assert_status(
-        await budapp_client.patch(f"/users/{owner.id}", json={"name": new_name}, token=owner.access_token), 200
-    )
+    edited = assert_status(await users_api.edit(owner.access_token, owner.id, name=new_name), 200)
     assert (edited["object"], edited["message"], edited["user"]["name"]) == (
         "user.me",
         "Successfully update current user",
@@ -128,9 +123,7 @@ async def test_a_user_edits_only_their_own_profile(auth_api, budapp_client, user
     )
     assert assert_status(await auth_api.me(owner.access_token), 200)["user"]["name"] == new_name
 
-    takeover = await budapp_client.patch(
-        f"/users/{owner.id}", json={"name": unique_person_name(), "company": "Evil"}, token=stranger.access_token
-    )
+    takeover = await users_api.edit(stranger.access_token, owner.id, name=unique_person_name(), company="Evil")
     assert_detail(takeover, 403, "Insufficient permissions for this operation")
     me = assert_status(await auth_api.me(owner.access_token), 200)["user"]
     assert (me["name"], me["company"]) == (new_name, None), "another user changed my profile"
@@ -138,7 +131,7 @@ async def test_a_user_edits_only_their_own_profile(auth_api, budapp_client, user
 
 @pytest.mark.priority_p1
 @pytest.mark.parametrize("header", ["dapr-api-token", "x-app-api-token"])
-async def test_a_made_up_internal_token_opens_nothing(budapp_client, admin_user, workflow_janitor, header):
+async def test_a_made_up_internal_token_opens_nothing(admin_user, workflow_janitor, header, models_api):
     """
     Without a user token, budapp's dual-auth routes take internal calls from the Dapr sidecar, which carry budapp's
     APP_API_TOKEN and the user_id acted for. A caller who sends a made-up app token, acting for the super user,
@@ -146,11 +139,8 @@ async def test_a_made_up_internal_token_opens_nothing(budapp_client, admin_user,
     """
     made_up = secrets.token_urlsafe(32)
     register_secret(made_up)
-    response = await budapp_client.post(
-        "/models/cloud-model-workflow",
-        params={"user_id": admin_user.id},
-        headers={header: made_up},
-        json={"step_number": 1, "workflow_total_steps": 5, "provider_type": "cloud_model"},
+    response = await models_api.cloud_step_as_internal_caller(
+        {header: made_up}, admin_user.id, 1, provider_type="cloud_model"
     )
     if response.status_code == 200:  # the platform let it through: remove what it started before failing
         workflow_janitor(admin_user.access_token, response.json()["workflow_id"])
@@ -166,9 +156,7 @@ async def test_an_access_token_alone_initializes_a_playground_session(auth_api, 
     the token's own user, living as long as the token does (ttl = expires_in, at most the token's lifetime).
     """
     user = await user_factory()
-    response = await budapp_client.post(
-        "/playground/initialize-with-token", json={"access_token": user.access_token}, token=""
-    )
+    response = await initialize_playground(budapp_client, user.access_token, signed_in=False)
     body = assert_status(response, 200)
     assert (body["user_id"], body["initialization_status"], body["message"]) == (
         user.id,
@@ -191,15 +179,13 @@ async def test_an_access_token_alone_initializes_a_playground_session(auth_api, 
 async def test_a_forged_access_token_makes_no_playground_session(budapp_client, test_user, forge):
     """A token the realm did not sign, carrying a real user's claims, is refused: 401 "Invalid or expired access
     token" (budapp checks its signature against the realm's keys before it trusts the subject)."""
-    response = await budapp_client.post(
-        "/playground/initialize-with-token", json={"access_token": forge(test_user.access_token)}, token=""
-    )
+    response = await initialize_playground(budapp_client, forge(test_user.access_token), signed_in=False)
     assert_error_response(response, 401, "Invalid or expired access token")
 
 
 @pytest.mark.priority_p1
 async def test_another_users_provider_credential_is_not_deletable(
-    deployments_api, budapp_client, provider_credential, auth_token, admin_token
+    deployments_api, provider_credential, auth_token, admin_token
 ):
     """
     A client user tries to delete the super user's provider credential.
@@ -209,13 +195,13 @@ async def test_another_users_provider_credential_is_not_deletable(
     """
     response = await deployments_api.delete_provider_credential(auth_token, provider_credential["id"])
     assert_detail(response, 403, "User does not have permission to delete this credential")
-    listing = assert_status(await budapp_client.get("/proprietary/credentials/", token=admin_token), 200)
+    listing = assert_status(await deployments_api.provider_credentials(admin_token), 200)
     assert provider_credential["id"] in {c["id"] for c in listing["credentials"]}, "a stranger deleted my credential"
 
 
 @pytest.mark.priority_p1
 async def test_another_admins_workflow_takes_no_steps(
-    models_api, budapp_client, admin_token, admin_factory, workflow_janitor
+    models_api, admin_token, admin_factory, workflow_janitor, workflows_api
 ):
     """
     Two admins may both onboard models; neither can continue the other's workflow.
@@ -230,6 +216,6 @@ async def test_another_admins_workflow_takes_no_steps(
     intruding_name = unique_name("model")
     response = await models_api.cloud_step(colleague.access_token, 2, started["workflow_id"], name=intruding_name)
     assert_error_response(response, 400, "User is not authorized to perform this action")
-    record = assert_status(await budapp_client.get(f"/workflows/{started['workflow_id']}", token=admin_token), 200)
+    record = assert_status(await workflows_api.get(admin_token, started["workflow_id"]), 200)
     assert (record["status"], record["current_step"]) == ("in_progress", 1)
     assert intruding_name not in str(record["workflow_steps"]), "another admin's step was stored"

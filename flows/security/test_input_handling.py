@@ -46,10 +46,8 @@ async def test_invalid_tag_colour_is_422_and_creates_nothing(projects_api, auth_
 
 
 @pytest.mark.priority_p1
-async def test_malformed_json_is_422(budapp_client, auth_token):
-    response = await budapp_client.post(
-        "/projects/", content=b'{"name": "unterminated', token=auth_token, headers={"Content-Type": "application/json"}
-    )
+async def test_malformed_json_is_422(auth_token, projects_api):
+    response = await projects_api.create_from_bytes(auth_token, b'{"name": "unterminated')
     assert_validation_error(response, (("body", "9"), "json_invalid"))  # where the open string starts
 
 

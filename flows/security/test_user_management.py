@@ -8,7 +8,7 @@ from helpers.naming import strong_password
 
 
 @pytest.mark.priority_p1
-async def test_an_admin_sets_a_colleagues_password_not_their_own(auth_api, admin_factory, user_factory):
+async def test_an_admin_sets_a_colleagues_password_not_their_own(auth_api, admin_factory, user_factory, users_api):
     """
     An admin with user:manage gives a colleague a new password.
 
@@ -22,9 +22,7 @@ async def test_an_admin_sets_a_colleagues_password_not_their_own(auth_api, admin
     new_password = strong_password()
     register_secret(new_password)
     changed = assert_status(
-        await auth_api.budapp.patch(
-            f"/users/{colleague.id}", json={"password": new_password}, token=admin.access_token
-        ),
+        await users_api.edit(admin.access_token, colleague.id, password=new_password),
         200,
     )
     assert (changed["message"], changed["user"]["id"]) == ("Successfully update current user", colleague.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.api_client import APIClient
+from helpers.api_client import APIClient, Token
 from helpers.masking import mask_text
 from helpers.waiting.poll import Polling, PollStats, poll_until
 from helpers.waiting.retry_rule import checked
@@ -68,7 +68,7 @@ class WorkflowWaiter:
     ``last_stats`` holds the polls and seconds of the latest wait.
     """
 
-    def __init__(self, client: APIClient, token: str, polling: Polling) -> None:
+    def __init__(self, client: APIClient, token: Token, polling: Polling) -> None:
         self.client = client
         self.token = token
         self.polling = polling

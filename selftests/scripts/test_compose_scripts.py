@@ -243,6 +243,24 @@ def test_sidecars_match_their_app(compose):
         assert "/components" in " ".join(sidecar["volumes"])
 
 
+def test_sidecars_find_each_other_on_one_network(compose):
+    """Self-hosted daprd resolves app ids by mDNS, which reaches the sidecars attached to the same Docker network
+    (Dapr's "self-hosted with Docker" guide). Every app, and so its sidecar, sits on the project's one default
+    network, and no sidecar swaps the resolver through a --config of its own."""
+    services = compose["services"]
+    assert "networks" not in compose, "a network of its own would split the sidecars' mDNS"
+    for name, service in services.items():
+        assert "networks" not in service, f"{name} leaves the project's default network"
+        mode = service.get("network_mode")
+        assert mode is None or (mode.startswith("service:") and mode.split(":", 1)[1] in services), (
+            f"{name} has network_mode {mode!r}: only a sidecar shares its app's namespace"
+        )
+        if service.get("image", "").startswith("daprio/daprd"):
+            assert not any(arg.startswith("--config") for arg in service["command"]), (
+                f"{name} names a Dapr configuration: its name resolution must stay mDNS"
+            )
+
+
 def test_budapp_runs_with_the_e2e_super_user_and_without_rate_limits(compose):
     env = compose["services"]["budapp"]["environment"]
     assert env["SUPER_USER_EMAIL"] == "admin@budtest.dev"
