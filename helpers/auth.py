@@ -80,6 +80,20 @@ class AuthAPI:
     async def me(self, access_token: Token) -> httpx.Response:
         return await self.budapp.get("/users/me", token=access_token or "")
 
+    async def super_user_token(self, email: str, password: str) -> str:
+        """The super user's access token, for tools that act outside a test (leak check, clean-up); one readable
+        error when the login is refused."""
+        register_secret(password)
+        response = await self.login(email, password, user_type="admin")
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"super user login as {email} failed ({response.status_code}); check E2E_ADMIN_EMAIL and "
+                "E2E_ADMIN_PASSWORD (or the credentials.env the set-up wrote)"
+            )
+        token: str = response.json()["token"]["access_token"]
+        register_secret(token)
+        return token
+
     async def login_user(self, user: TestUser, **extra: Any) -> dict[str, Any]:
         """Log ``user`` in and keep its tokens; fail with the answer when it does not work."""
         response = await self.login(user.email, user.password, **extra)

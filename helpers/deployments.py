@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from helpers.api_client import APIClient, Token
+from helpers.assertions import assert_status
 from helpers.masking import register_secret
+from helpers.naming import unique_name
 
 DEPLOY_STEPS = 8
 DEFAULT_DEPLOY_CONFIG = {"concurrent_requests": 2, "avg_sequence_length": 128, "avg_context_length": 512}
@@ -114,6 +117,33 @@ async def deployed_endpoint(api: DeploymentsAPI, token: Token, project_id: str, 
     return found[0]
 
 
+async def start_simulation(
+    api: DeploymentsAPI,
+    token: Token,
+    *,
+    project_id: str,
+    model_id: str,
+    endpoint_name: str | None = None,
+    deploy_config: dict | None = None,
+    started: Callable[[Token, str], None] | None = None,
+    **step_one: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Steps 1 {project, model, ``step_one``} and 4 {endpoint name, deploy config} of a local deployment, after
+    which budsim ranks the clusters; returns both answers. ``started`` (a workflow janitor) is told the workflow
+    as soon as it exists, so that a failing step 4 leaves nothing behind."""
+    first = assert_status(await api.step(token, 1, project_id=project_id, model_id=model_id, **step_one), 200)
+    if started is not None:
+        started(token, first["workflow_id"])
+    fourth = await api.step(
+        token,
+        4,
+        first["workflow_id"],
+        endpoint_name=endpoint_name or unique_name("endpoint"),
+        deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG,
+    )
+    return first, assert_status(fourth, 200)
+
+
 async def deploy_local_model(
     api: DeploymentsAPI,
     waiter,
@@ -131,18 +161,19 @@ async def deploy_local_model(
     ``cluster_id`` is budapp's cluster id: the recommendation for it gives budcluster's id.
     ``waiter`` is a WorkflowWaiter of the same client and token.
     """
-    first = await api.step(token, 1, project_id=project_id, model_id=model_id, hardware_mode="dedicated")
-    assert first.status_code == 200, f"deploy step 1 failed: {first.status_code} {first.text[:300]}"
-    workflow_id = first.json()["workflow_id"]
-    fourth = await api.step(
-        token, 4, workflow_id, endpoint_name=endpoint_name, deploy_config=deploy_config or DEFAULT_DEPLOY_CONFIG
+    first, _ = await start_simulation(
+        api,
+        token,
+        project_id=project_id,
+        model_id=model_id,
+        endpoint_name=endpoint_name,
+        deploy_config=deploy_config,
+        hardware_mode="dedicated",
     )
-    assert fourth.status_code == 200, f"deploy step 4 failed: {fourth.status_code} {fourth.text[:300]}"
+    workflow_id = first["workflow_id"]
     ranked = await waiter.recommended_clusters(workflow_id, cluster_id)
     choice = next((c for c in ranked if c["id"] == cluster_id), None)
     assert choice, f"budsim did not recommend cluster {cluster_id}: {[c['id'] for c in ranked]}"
-    sixth = await api.step(token, 6, workflow_id, cluster_id=choice["cluster_id"])
-    assert sixth.status_code == 200, f"deploy step 6 failed: {sixth.status_code} {sixth.text[:300]}"
-    eighth = await api.step(token, 8, workflow_id, trigger_workflow=True)
-    assert eighth.status_code == 200, f"deploy trigger failed: {eighth.status_code} {eighth.text[:300]}"
+    assert_status(await api.step(token, 6, workflow_id, cluster_id=choice["cluster_id"]), 200)
+    assert_status(await api.step(token, 8, workflow_id, trigger_workflow=True), 200)
     return await waiter.wait_for_workflow(workflow_type="model_deployment", workflow_id=workflow_id)

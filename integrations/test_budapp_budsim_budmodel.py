@@ -7,9 +7,8 @@ import pytest
 
 from helpers.assertions import assert_status
 from helpers.database import row
-from helpers.deployments import DEFAULT_DEPLOY_CONFIG
+from helpers.deployments import start_simulation
 from helpers.models import budmodel_download_path
-from helpers.naming import unique_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -47,19 +46,8 @@ async def test_budsim_recommends_the_cluster_budcluster_registered(
     (Other recommended clusters may belong to parallel workers and vanish meanwhile: only ours is checked.)
     """
     model = await local_model_factory()
-    first = assert_status(
-        await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200
-    )
-    workflow_janitor(admin_token, first["workflow_id"])
-    assert_status(
-        await deployments_api.step(
-            admin_token,
-            4,
-            first["workflow_id"],
-            endpoint_name=unique_name("endpoint"),
-            deploy_config=DEFAULT_DEPLOY_CONFIG,
-        ),
-        200,
+    first, _ = await start_simulation(
+        deployments_api, admin_token, project_id=admin_project["id"], model_id=model["id"], started=workflow_janitor
     )
     clusters = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], test_cluster["id"])
     mine = next((c for c in clusters if c["id"] == test_cluster["id"]), None)

@@ -52,22 +52,23 @@ def database_dsn(settings: SandboxSettings) -> str:
 
 
 def checkout_commit(source: Path) -> str:
-    """The checkout's commit, or "commit unknown" when it is not a git work tree."""
+    """The checkout's commit (with git's "-dirty" when it has local changes), or "unknown" outside a git work tree;
+    one word, so deployment.env stays a file a shell can source."""
     try:
         result = subprocess.run(
             ["git", "-C", str(source), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5
         )
     except (OSError, subprocess.TimeoutExpired):
-        return "commit unknown"
+        return "unknown"
     if result.returncode != 0:
-        return "commit unknown"
+        return "unknown"
     dirty = subprocess.run(
         ["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
         capture_output=True,
         text=True,
         timeout=10,
     ).stdout.strip()
-    return result.stdout.strip() + ("+local changes" if dirty else "")
+    return result.stdout.strip() + ("-dirty" if dirty else "")
 
 
 def keys_fingerprint(settings: SandboxSettings) -> str:

@@ -19,9 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helpers.api_client import APIClient
+from helpers.auth import AuthAPI
 from helpers.config import ConfigError, get_settings
 from helpers.leftovers import live_resources, pages
-from helpers.masking import install_log_masking, register_secret
+from helpers.masking import install_log_masking
 from helpers.naming import name_prefix
 from helpers.waiting import Polling, WaitTimeout, poll_until
 
@@ -90,21 +91,18 @@ class Cleaner:
 async def main(prefix: str, dry_run: bool) -> int:
     settings = get_settings()
     install_log_masking()
-    password = settings.admin.password.get_secret_value()
-    register_secret(password)
     async with APIClient(
         "budapp",
         settings.services.budapp,
         connect_timeout=settings.timeouts.connect,
         request_timeout=settings.timeouts.request,
     ) as client:
-        login = await client.post(
-            "/auth/login", json={"email": settings.admin.email, "password": password, "user_type": "admin"}
-        )
-        if login.status_code != 200:
-            raise SystemExit(f"ERROR: super user login failed ({login.status_code}); check E2E_ADMIN_PASSWORD")
-        token = login.json()["token"]["access_token"]
-        register_secret(token)
+        try:
+            token = await AuthAPI(client).super_user_token(
+                settings.admin.email, settings.admin.password.get_secret_value()
+            )
+        except RuntimeError as refused:
+            raise SystemExit(f"ERROR: {refused}") from None
         cleaner = Cleaner(client, token, prefix, dry_run, Polling.from_timeouts(settings.timeouts, interval=0.5))
         await cleaner.delete_all()
     verb = "would delete" if dry_run else "deleted"

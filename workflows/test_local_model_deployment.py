@@ -3,7 +3,7 @@
 import pytest
 
 from helpers.assertions import assert_error_response, assert_status
-from helpers.deployments import DEFAULT_DEPLOY_CONFIG
+from helpers.deployments import DEFAULT_DEPLOY_CONFIG, start_simulation
 from helpers.naming import unique_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.workflow]
@@ -104,19 +104,8 @@ async def test_simulation_recommends_the_onboarded_cluster(
 ):
     """budsim's ranking for a deployment lists the available cluster, with its budcluster id and cost."""
     model = await local_model_factory()
-    first = assert_status(
-        await deployments_api.step(admin_token, 1, project_id=admin_project["id"], model_id=model["id"]), 200
-    )
-    workflow_janitor(admin_token, first["workflow_id"])
-    fourth = assert_status(
-        await deployments_api.step(
-            admin_token,
-            4,
-            first["workflow_id"],
-            endpoint_name=unique_name("endpoint"),
-            deploy_config=DEFAULT_DEPLOY_CONFIG,
-        ),
-        200,
+    first, fourth = await start_simulation(
+        deployments_api, admin_token, project_id=admin_project["id"], model_id=model["id"], started=workflow_janitor
     )
     assert fourth["workflow_steps"]["bud_simulator_events"]["workflow_name"] == "run_simulation"
     clusters = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], test_cluster["id"])
@@ -148,24 +137,15 @@ async def test_busy_hardware_is_recommended_for_shared_deployments_only(
     model = await local_model_factory()
 
     async def recommended_for(hardware_mode: str, awaited: dict) -> set[str]:
-        first = assert_status(
-            await deployments_api.step(
-                admin_token, 1, project_id=admin_project["id"], model_id=model["id"], hardware_mode=hardware_mode
-            ),
-            200,
+        first, _ = await start_simulation(
+            deployments_api,
+            admin_token,
+            project_id=admin_project["id"],
+            model_id=model["id"],
+            started=workflow_janitor,
+            hardware_mode=hardware_mode,
         )
-        workflow_janitor(admin_token, first["workflow_id"])
         assert first["workflow_steps"]["hardware_mode"] == hardware_mode
-        assert_status(
-            await deployments_api.step(
-                admin_token,
-                4,
-                first["workflow_id"],
-                endpoint_name=unique_name("endpoint"),
-                deploy_config=DEFAULT_DEPLOY_CONFIG,
-            ),
-            200,
-        )
         ranked = await workflow_waiter(admin_token).recommended_clusters(first["workflow_id"], awaited["id"])
         return {c["id"] for c in ranked}
 

@@ -104,3 +104,89 @@ async def test_logs_and_history_are_masked(caplog):
     exchange = list(client.history)[-1]
     assert '"password": "***"' in exchange.request_body and MASK in exchange.response_body
     assert "Sup3r-Secret!" not in exchange.render()
+
+
+class Session:
+    """A user's session as the client sees it: hands out its current token, logs in again on renew."""
+
+    def __init__(self) -> None:
+        self.logins = 1
+
+    async def access_token(self) -> str:
+        return f"token-{self.logins}"
+
+    async def renew(self) -> str:
+        self.logins += 1
+        return await self.access_token()
+
+
+def bearers(script: Script) -> list[str]:
+    return [r.headers.get("Authorization", "") for r in script.requests]
+
+
+async def test_a_session_refused_with_401_logs_in_again_and_sends_once_more():
+    script, session = Script(401, 200), Session()
+    response = await client_for(script).post("/projects/", json={}, token=session)
+    assert response.status_code == 200
+    assert bearers(script) == ["Bearer token-1", "Bearer token-2"]
+
+
+async def test_a_session_renews_once_then_the_401_is_the_answer():
+    script, session = Script(401), Session()
+    response = await client_for(script).get("/users/me", token=session)
+    assert (response.status_code, session.logins, len(script.requests)) == (401, 2, 2)
+
+
+async def test_a_raw_token_string_is_sent_as_it_is_and_never_renewed():
+    script = Script(401)
+    response = await client_for(script).get("/users/me", token="revoked")
+    assert (response.status_code, bearers(script)) == (401, ["Bearer revoked"])
+
+
+async def test_a_session_is_asked_for_its_token_again_before_a_retry():
+    script, session = Script(503, 200), Session()
+
+    async def rotating() -> str:
+        session.logins += 1  # a refresh between the two attempts
+        return f"token-{session.logins}"
+
+    session.access_token = rotating  # type: ignore[method-assign]  # the refresh this test stands in for
+    await client_for(script).get("/projects/", token=session)
+    assert bearers(script) == ["Bearer token-2", "Bearer token-3"]
+
+
+async def test_credentials_refresh_ahead_of_expiry_and_log_in_when_the_refresh_is_gone():
+    """A token within a third of its life of expiry is refreshed; a refused refresh logs in again."""
+    import time
+
+    import jwt
+
+    from helpers.auth import AuthAPI, Credentials, TestUser
+
+    def token(lifetime: int, left: int) -> dict:
+        now = int(time.time())
+        claims = {"iat": now - (lifetime - left), "exp": now + left, "sub": "u"}
+        access = jwt.encode(claims, "k" * 32, algorithm="HS256")
+        return {"access_token": access, "refresh_token": f"refresh-{left}"}
+
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path == "/auth/refresh-token":
+            return httpx.Response(401, json={"message": "Token Expired or Invalid"})
+        return httpx.Response(200, json={"token": token(60, 60)})
+
+    auth = AuthAPI(APIClient("budapp", "http://budapp.test", transport=httpx.MockTransport(answer)))
+    user = TestUser(email="ann@example.com", password="pw", name="Ann")
+    user.remember_token(token(60, 45))
+    session = auth.session(user)
+    assert isinstance(session, Credentials)
+    assert await session.access_token() == user.access_token and calls == []  # 45 of 60 s left: kept
+    user.remember_token(token(60, 15))
+    fresh = await session.access_token()  # 15 s left, under a third: refresh refused, so a login
+    assert calls == ["/auth/refresh-token", "/auth/login"]
+    assert (
+        fresh == user.access_token and jwt.decode(fresh, options={"verify_signature": False})["exp"] > time.time() + 50
+    )
+    assert auth.session(user) is session and repr(session) == "Credentials(ann@example.com)"  # one per user

@@ -8,6 +8,7 @@ file order (the last one stops the sandbox): run the module in one process.
 import json
 import os
 import signal
+import subprocess
 import time
 
 import httpx
@@ -39,6 +40,13 @@ def test_start_records_the_deployment_and_private_credentials(sandbox):
     assert oct(credentials.stat().st_mode & 0o777) == "0o600"
     assert "E2E_ADMIN_PASSWORD=" in credentials.read_text()
     assert "PASSWORD" not in deployment
+    # a shell sources it as it is (the health check and the user's own scripts do)
+    sourced = subprocess.run(
+        ["bash", "-c", 'set -a; . "$0"; echo "$E2E_BUDAPP_URL"', str(sandbox["state"] / "deployment.env")],
+        capture_output=True,
+        text=True,
+    )
+    assert (sourced.returncode, sourced.stderr, sourced.stdout.strip()) == (0, "", sandbox["urls"]["budapp"])
 
 
 def test_status_and_idempotent_start(sandbox):

@@ -35,13 +35,14 @@ async def test_a_failure_full_of_secrets(auth_api, user_factory, deployments_api
     credential = (await deployments_api.create_provider_credential(
         admin_token, "masking-" + os.urandom(3).hex(), "openai", openai["id"], api_key)).json()["result"]
     await deployments_api.delete_provider_credential(admin_token, credential["id"])
-    secrets = [user.password, user.access_token, user.refresh_token, admin_user.password, admin_token, api_key]
+    admin_access = admin_user.access_token
+    secrets = [user.password, user.access_token, user.refresh_token, admin_user.password, admin_access, api_key]
     with open(os.environ["SECRETS_OUT"], "w") as out:
         json.dump(secrets, out)
     print("stdout:", *secrets)
     log.warning("log: %s", " ".join(secrets))
     await auth_api.logout(user.refresh_token, user.access_token)
-    assert user.access_token == user.password, f"assertion with {user.password} and {api_key} and {admin_token}"
+    assert user.access_token == user.password, f"assertion with {user.password} and {api_key} and {admin_access}"
 """
 
 
