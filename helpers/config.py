@@ -110,6 +110,9 @@ class TargetSettings(_Strict):
     cluster_kubeconfig: str | None = None
     simulated_cluster: str = "sim-cpu-2node"
     local_model_uri: str | None = None
+    # the OpenAI (or OpenAI-compatible, at provider_api_base) key cloud endpoints are deployed with
+    provider_api_key: SecretStr | None = None
+    provider_api_base: str | None = None
 
 
 class PerformanceSettings(_Strict):
@@ -161,6 +164,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "E2E_CLUSTER_KUBECONFIG": ("targets", "cluster_kubeconfig"),
     "E2E_SIMULATED_CLUSTER": ("targets", "simulated_cluster"),
     "E2E_LOCAL_MODEL_URI": ("targets", "local_model_uri"),
+    "E2E_PROVIDER_API_KEY": ("targets", "provider_api_key"),
+    "E2E_PROVIDER_API_BASE": ("targets", "provider_api_base"),
     "E2E_PERF_CONCURRENT_DEPLOYMENTS": ("performance", "concurrent_deployments"),
     "E2E_PERF_LOAD_REQUESTS": ("performance", "load_requests"),
     "E2E_PERF_LOAD_CONCURRENCY": ("performance", "load_concurrency"),

@@ -31,6 +31,12 @@ NO_LOCAL_MODEL = (
     "(targets.local_model_uri) to a repository its budmodel can download"
 )
 
+NO_PROVIDER = (
+    "no provider key for cloud deployments on deployment {deployment!r}: its gateway forwards to the provider, so "
+    "set E2E_PROVIDER_API_KEY (targets.provider_api_key) to an OpenAI key, or to the key of an OpenAI-compatible "
+    "server named by E2E_PROVIDER_API_BASE"
+)
+
 
 def simulated_targets(settings: Settings) -> bool:
     return settings.deployment in SIMULATED_TARGETS
@@ -55,6 +61,20 @@ def local_model_uri(settings: Settings, name: str, simulated: str = SIMULATED_MO
     if not simulated_targets(settings):
         pytest.skip(NO_LOCAL_MODEL.format(deployment=settings.deployment))
     return f"{SIMULATED_ORG}/{simulated}-{name}"
+
+
+def provider_secrets(settings: Settings) -> dict[str, str]:
+    """The OpenAI credential a cloud endpoint is deployed with: the configured key (and server), else, on the
+    sandbox and in source mode, a placeholder that the sandbox's deterministic engine answers; skips elsewhere."""
+    configured = settings.targets.provider_api_key
+    if configured is not None:
+        found = {"api_key": configured.get_secret_value()}
+        if settings.targets.provider_api_base:
+            found["api_base"] = settings.targets.provider_api_base
+        return found
+    if not simulated_targets(settings):
+        pytest.skip(NO_PROVIDER.format(deployment=settings.deployment))
+    return {"api_key": f"sk-e2e-{secrets.token_hex(16)}"}
 
 
 @dataclass

@@ -48,8 +48,9 @@ class DeploymentsAPI:
         ]
 
     async def create_provider_credential(
-        self, token: Token, name: str, provider_type: str, provider_id: str, api_key: str
+        self, token: Token, name: str, provider_type: str, provider_id: str, api_key: str, **other_creds: str
     ) -> httpx.Response:
+        """Store a provider key (and e.g. ``api_base`` of an OpenAI-compatible server) for cloud endpoints."""
         register_secret(api_key)
         return await self.budapp.post(
             "/proprietary/credentials/",
@@ -58,7 +59,7 @@ class DeploymentsAPI:
                 "name": name,
                 "type": provider_type,
                 "provider_id": provider_id,
-                "other_provider_creds": {"api_key": api_key},
+                "other_provider_creds": {"api_key": api_key, **other_creds},
             },
         )
 

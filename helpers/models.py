@@ -113,6 +113,22 @@ class ModelsAPI:
             token="",
         )
 
+    async def wait_for_provider(self, token: Token, provider_type: str, timeout: float | None = None) -> dict:
+        """The provider of ``provider_type``, once budapp has it: a deployment's providers arrive with the
+        BudConnect sync after budapp starts (its seeder leaves them out), the sandbox seeds them at start-up."""
+
+        async def probe() -> list[dict]:
+            return checked(await self.providers(token, limit=100)).json()["providers"]
+
+        providers = await poll_until(
+            probe,
+            lambda found: any(p["type"] == provider_type for p in found),
+            description=f"budapp to list the {provider_type!r} provider (the BudConnect sync)",
+            polling=self.polling.within(timeout),
+            describe=lambda found: f"providers {sorted(p['type'] for p in found)}",
+        )
+        return next(p for p in providers if p["type"] == provider_type)
+
     async def wait_for_catalog(
         self, token: Token, provider_type: str, timeout: float | None = None
     ) -> tuple[dict, list[dict]]:
@@ -205,7 +221,9 @@ async def local_step(
 
 
 async def start_local_onboarding(api: ModelsAPI, token: Token, name: str, uri: str) -> dict[str, Any]:
-    """The UI's three calls; returns the record right after the trigger (extraction running)."""
+    """The UI's three calls, once budapp has its Hugging Face provider (step 1 needs it); returns the record right
+    after the trigger (extraction running)."""
+    await api.wait_for_provider(token, "huggingface")
     first = await local_step(api, token, 1, provider_type="hugging_face", add_model_modality=["llm"])
     assert first.status_code == 200, f"local onboarding step 1 failed: {first.status_code} {first.text[:300]}"
     workflow_id = first.json()["workflow_id"]

@@ -38,6 +38,7 @@ async def test_cluster_to_inference(
     assert (details["cluster_id"], endpoint["cluster"]["id"]) == (cluster["cluster_id"], cluster["id"])
 
     key = await playground_key(budapp_client, admin_token)
+    await gateway_api.wait_for_key(key, [endpoint["name"]])  # the gateway learns new keys and routes from Redis
     answer = assert_status(await gateway_api.chat(key, endpoint["name"], "Hello from the cluster flow"), 200)
     assert answer["model"] == endpoint["name"]
     recorded = await metrics_api.wait_for_inference(answer["id"], since)

@@ -8,7 +8,7 @@ import pytest
 from helpers.api_client import APIClient
 from helpers.clusters import SharedClusterRegistration
 from helpers.config import get_settings
-from helpers.data_factory import local_model_uri, require_cluster_target, shares_one_cluster
+from helpers.data_factory import local_model_uri, provider_secrets, require_cluster_target, shares_one_cluster
 from helpers.waiting import ManualClock, Polling
 from helpers.waiting.workflows import WorkflowWaiter
 
@@ -19,7 +19,14 @@ SIMULATION_STEPS = ("validation", "performance_estimation", "ranking")
 def settings_env(monkeypatch, tmp_path):
     monkeypatch.setenv("E2E_STATE_DIR", str(tmp_path))
     monkeypatch.setenv("E2E_ADMIN_PASSWORD", "x")
-    for name in ("E2E_PROFILE", "E2E_DEPLOYMENT", "E2E_CLUSTER_KUBECONFIG", "E2E_LOCAL_MODEL_URI"):
+    for name in (
+        "E2E_PROFILE",
+        "E2E_DEPLOYMENT",
+        "E2E_CLUSTER_KUBECONFIG",
+        "E2E_LOCAL_MODEL_URI",
+        "E2E_PROVIDER_API_KEY",
+        "E2E_PROVIDER_API_BASE",
+    ):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     yield monkeypatch
@@ -98,6 +105,18 @@ def test_a_real_deployment_without_targets_skips_with_what_to_set(settings_env):
         local_model_uri(settings, "x")
     with pytest.raises(pytest.skip.Exception, match="set E2E_CLUSTER_KUBECONFIG"):
         require_cluster_target(settings)
+    with pytest.raises(pytest.skip.Exception, match="set E2E_PROVIDER_API_KEY"):
+        provider_secrets(settings)
+
+
+def test_the_provider_key_comes_from_configuration_and_the_sandbox_has_a_placeholder(settings_env):
+    placeholder = provider_secrets(get_settings())
+    assert list(placeholder) == ["api_key"] and placeholder["api_key"].startswith("sk-e2e-")
+    settings_env.setenv("E2E_PROFILE", "compose")
+    settings_env.setenv("E2E_PROVIDER_API_KEY", "sk-real")
+    settings_env.setenv("E2E_PROVIDER_API_BASE", "http://provider.local/v1")
+    get_settings.cache_clear()
+    assert provider_secrets(get_settings()) == {"api_key": "sk-real", "api_base": "http://provider.local/v1"}
 
 
 async def test_workers_share_one_registration_and_the_last_one_deletes_it(tmp_path):
