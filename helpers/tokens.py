@@ -57,3 +57,11 @@ def resigned_with_foreign_key(token: str, **overrides: Any) -> str:
         headers={"kid": header(token).get("kid", "forged")},
     )
     return _registered(forged)
+
+
+# Tokens the realm did not sign, each carrying a real user's claims: what every signature check must refuse.
+FORGERIES = {
+    "broken-signature": with_broken_signature,
+    "alg-none": unsigned,
+    "foreign-key": resigned_with_foreign_key,
+}

@@ -133,11 +133,4 @@ scripts_dir="${E2E_SCRIPTS_DIR:-$E2E_ROOT/scripts}"
 e2e_log "setup mode: $mode - $reason"
 # the checkout goes to the chosen script: source mode runs its budapp, k3d/kind/compose build images from it
 [ ${#source_args[@]} -eq 0 ] || set -- "${source_args[@]}" "$@"
-if $dry_run; then
-    printf 'would run: %s/%s' "$scripts_dir" "$script"
-    [ $# -eq 0 ] || printf ' %q' "$@"
-    printf '\n'
-    exit 0
-fi
-[ -x "$scripts_dir/$script" ] || e2e_die "$scripts_dir/$script is missing or not executable"
-exec "$scripts_dir/$script" "$@"
+e2e_dispatch "$dry_run" "$scripts_dir/$script" "$@"

@@ -51,11 +51,4 @@ case "$mode" in
 esac
 scripts_dir="${E2E_SCRIPTS_DIR:-$E2E_ROOT/scripts}"
 
-if $dry_run; then
-    printf 'would run: %s/%s' "$scripts_dir" "$script"
-    [ $# -eq 0 ] || printf ' %q' "$@"
-    printf '\n'
-    exit 0
-fi
-[ -x "$scripts_dir/$script" ] || e2e_die "$scripts_dir/$script is missing or not executable"
-exec "$scripts_dir/$script" "$@"
+e2e_dispatch "$dry_run" "$scripts_dir/$script" "$@"

@@ -27,6 +27,34 @@ def random_color() -> str:
     return "#" + secrets.token_hex(3).upper()
 
 
+async def insert_account(
+    state, connection, body: UserCreate, *, status: str, is_reset_password: bool, user_type: str
+) -> dict:
+    """A user row and its Keycloak user, as budapp writes both for a self-registration and for an account an
+    admin creates (which differ in status, password reset and type); a client user also gets its project."""
+    auth_id = await state.keycloak.create_user(connection, body.email, body.password)
+    user = await state.users.insert(
+        connection,
+        auth_id=auth_id,
+        name=body.name,
+        email=body.email,
+        role=body.role.value,
+        status=status,
+        is_superuser=False,
+        is_reset_password=is_reset_password,
+        color=random_color(),
+        first_login=True,
+        company=body.company,
+        purpose=body.purpose,
+        user_type=user_type,
+        granted_permissions=granted_permissions(body.permissions),
+        realm_role=body.role.value,
+    )
+    if user_type == "client":
+        await state.projects.insert(connection, user["id"], **default_project(user["id"]))
+    return user
+
+
 def default_project(user_id) -> dict:
     """The project budapp gives every new client user."""
     return {
@@ -45,26 +73,8 @@ async def register(body: UserCreate, request: Request):
         return error_response(400, "Email already registered")
     try:
         async with state.pool.acquire() as connection, connection.transaction():
-            auth_id = await state.keycloak.create_user(connection, body.email, body.password)
-            user = await state.users.insert(
-                connection,
-                auth_id=auth_id,
-                name=body.name,
-                email=body.email,
-                role=body.role.value,
-                status="active",
-                is_superuser=False,
-                is_reset_password=False,
-                color=random_color(),
-                first_login=True,
-                company=body.company,
-                purpose=body.purpose,
-                user_type="client",
-                # budapp forces the type to client but grants the permissions asked for too (known defect BUD-011)
-                granted_permissions=granted_permissions(body.permissions),
-                realm_role=body.role.value,
-            )
-            await state.projects.insert(connection, user["id"], **default_project(user["id"]))
+            # budapp forces the type to client but grants the permissions asked for too (known defect BUD-011)
+            await insert_account(state, connection, body, status="active", is_reset_password=False, user_type="client")
     except Exception:
         log.exception("registration failed")
         return error_response(400, "Failed to register user")

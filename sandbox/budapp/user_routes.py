@@ -7,8 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from sandbox.budapp.auth_routes import default_project, random_color
-from sandbox.budapp.schemas import UserCreate, UserRole, UserType, UserUpdate, granted_permissions, user_info
+from sandbox.budapp.auth_routes import insert_account
+from sandbox.budapp.schemas import UserCreate, UserRole, UserType, UserUpdate, user_info
 from sandbox.budapp.security import current_active_user, current_user, permissions_of, require
 from sandbox.common.envelopes import error_response, paginated, success
 
@@ -72,26 +72,9 @@ async def create_user(body: UserCreate, request: Request, _: dict[str, Any] = De
     if await state.users.by_email(body.email):
         return error_response(400, "Email already registered")
     async with state.pool.acquire() as connection, connection.transaction():
-        auth_id = await state.keycloak.create_user(connection, body.email, body.password)
-        user = await state.users.insert(
-            connection,
-            auth_id=auth_id,
-            name=body.name,
-            email=body.email,
-            role=body.role.value,
-            status="invited",
-            is_superuser=False,
-            is_reset_password=True,
-            color=random_color(),
-            first_login=True,
-            company=body.company,
-            purpose=body.purpose,
-            user_type=body.user_type.value,
-            granted_permissions=granted_permissions(body.permissions),
-            realm_role=body.role.value,
+        user = await insert_account(
+            state, connection, body, status="invited", is_reset_password=True, user_type=body.user_type.value
         )
-        if body.user_type.value == "client":
-            await state.projects.insert(connection, user["id"], **default_project(user["id"]))
     return success("user.create", "User created successfully", user=user_info(user))
 
 

@@ -87,7 +87,9 @@ async def _password_grant(request: Request, realm: Realm, form: FormData) -> dic
     return await _tokens_for(request, realm, session, user)
 
 
-async def _session_of_refresh_token(request: Request, realm: Realm, client: Obj, token: str) -> tuple[Session, Obj]:
+def _refresh_claims(realm: Realm, client: Obj, token: str, other_client_message: str) -> dict:
+    """A refresh (or offline) token's claims, refused as Keycloak refuses it: expired, forged, another client's
+    (whose message differs between the grant and logout)."""
     try:
         claims = tokens.verify(realm, token, "Refresh", "Offline")
     except tokens.InvalidToken as exc:
@@ -95,7 +97,14 @@ async def _session_of_refresh_token(request: Request, realm: Realm, client: Obj,
             400, "invalid_grant", "Token is not active" if exc.expired else "Invalid refresh token"
         ) from exc
     if claims.get("azp") != client.name:
-        raise oauth_error(400, "invalid_grant", "Invalid refresh token. Token client and authorized client don't match")
+        raise oauth_error(400, "invalid_grant", other_client_message)
+    return claims
+
+
+async def _session_of_refresh_token(request: Request, realm: Realm, client: Obj, token: str) -> tuple[Session, Obj]:
+    claims = _refresh_claims(
+        realm, client, token, "Invalid refresh token. Token client and authorized client don't match"
+    )
     session = await sessions(request).get(realm.name, claims["sid"])
     user = await store(request).get(realm.name, "user", claims["sub"])
     if session is None or user is None:
@@ -169,14 +178,7 @@ async def logout(realm_name: str, request: Request) -> Response:
     token = str(form.get("refresh_token") or "")
     if not token:
         raise oauth_error(400, "invalid_request", "Missing parameter: refresh_token")
-    try:
-        claims = tokens.verify(realm, token, "Refresh", "Offline")
-    except tokens.InvalidToken as exc:
-        raise oauth_error(
-            400, "invalid_grant", "Token is not active" if exc.expired else "Invalid refresh token"
-        ) from exc
-    if claims.get("azp") != client.name:
-        raise oauth_error(400, "invalid_grant", "Invalid refresh token")
+    claims = _refresh_claims(realm, client, token, "Invalid refresh token")
     await sessions(request).end(realm.name, claims["sid"])
     return Response(status_code=204)
 

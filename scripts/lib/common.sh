@@ -69,3 +69,17 @@ e2e_python() {
         command -v python3 || command -v python
     fi
 }
+
+# e2e_dispatch DRY_RUN SCRIPT [ARG ...] -- hand over to the mode's script (setup.sh, teardown.sh), or, with
+# DRY_RUN=true, print what would run.
+e2e_dispatch() {
+    local dry_run="$1" script="$2"; shift 2
+    if [ "$dry_run" = true ]; then
+        printf 'would run: %s' "$script"
+        [ $# -eq 0 ] || printf ' %q' "$@"
+        printf '\n'
+        exit 0
+    fi
+    [ -x "$script" ] || e2e_die "$script is missing or not executable"
+    exec "$script" "$@"
+}
