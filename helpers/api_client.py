@@ -16,11 +16,14 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
 from helpers.masking import mask_body, mask_headers
+
+if TYPE_CHECKING:
+    from helpers.config import Settings
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -276,3 +279,16 @@ class APIClient:
             f"{self.service} is unreachable at {self.base_url} ({reason}) while calling {url}: "
             f"{SETUP_HINT}, or set {self.env_var} to where {self.service} runs"
         )
+
+
+def client_of(settings: Settings, service: str, url: str, **options: Any) -> APIClient:
+    """The client of ``service`` at ``url`` with the timeouts and retries of the settings."""
+    return APIClient(
+        service,
+        url,
+        connect_timeout=settings.timeouts.connect,
+        request_timeout=settings.timeouts.request,
+        retry_attempts=settings.retry.attempts,
+        retry_backoff=settings.retry.backoff,
+        **options,
+    )

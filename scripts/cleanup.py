@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.api_client import APIClient
+from helpers.api_client import APIClient, client_of
 from helpers.auth import AuthAPI
 from helpers.config import ConfigError, get_settings
 from helpers.leftovers import live_resources, pages
@@ -91,12 +91,7 @@ class Cleaner:
 async def main(prefix: str, dry_run: bool) -> int:
     settings = get_settings()
     install_log_masking()
-    async with APIClient(
-        "budapp",
-        settings.services.budapp,
-        connect_timeout=settings.timeouts.connect,
-        request_timeout=settings.timeouts.request,
-    ) as client:
+    async with client_of(settings, "budapp", settings.services.budapp) as client:
         try:
             token = await AuthAPI(client).super_user_token(
                 settings.admin.email, settings.admin.password.get_secret_value()
