@@ -12,6 +12,8 @@ import secrets
 import string
 from functools import lru_cache
 
+from helpers.config import get_settings
+
 _LETTERS = string.ascii_lowercase
 
 
@@ -30,8 +32,9 @@ def worker_id() -> str:
 
 
 def name_prefix() -> str:
-    """Leading word of every name (E2E_NAME_PREFIX, default ``e2e``)."""
-    return os.environ.get("E2E_NAME_PREFIX") or "e2e"
+    """Leading word of every name: the settings' ``name_prefix`` (E2E_NAME_PREFIX or the profile's, default
+    ``e2e``), validated there."""
+    return get_settings().name_prefix
 
 
 def run_prefix() -> str:

@@ -27,3 +27,21 @@ def test_passwords_meet_the_policy():
 
 def test_emails_are_unique():
     assert len({naming.unique_email() for _ in range(50)}) == 50
+
+
+def test_the_prefix_is_the_settings_one_and_a_bad_one_is_refused(monkeypatch):
+    import pytest
+
+    from helpers.config import ConfigError, get_settings
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("E2E_NAME_PREFIX", "nightly")
+    try:
+        assert naming.unique_name("project").startswith(f"nightly-{naming.run_id()}-")
+        monkeypatch.setenv("E2E_NAME_PREFIX", "Bad_Prefix")
+        get_settings.cache_clear()
+        with pytest.raises(ConfigError, match="name_prefix"):
+            naming.unique_name("project")
+    finally:
+        monkeypatch.delenv("E2E_NAME_PREFIX")
+        get_settings.cache_clear()
