@@ -133,7 +133,7 @@ class PerformanceSettings(_Strict):
 class Settings(_Strict):
     profile: str
     deployment: str
-    name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")
+    name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")  # see name_prefix()
     services: ServiceURLs
     infra: InfraSettings
     admin: AdminSettings
@@ -272,11 +272,26 @@ def load_settings(environ: dict[str, str] | None = None, config_file: Path | Non
         )
     raw["profile"] = profile
     raw["deployment"] = env.get("E2E_DEPLOYMENT") or profile
-    raw["name_prefix"] = env.get("E2E_NAME_PREFIX") or raw.get("name_prefix") or "e2e"
+    raw["name_prefix"] = name_prefix(env)
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path} profile '{profile}': {_describe(exc, raw)}") from None
+
+
+NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+
+
+def name_prefix(environ: Mapping[str, str] | None = None) -> str:
+    """The leading word of every name the suite gives (E2E_NAME_PREFIX, default ``e2e``): the one reader of it,
+    for the settings and for naming, which needs no deployment settings to name things."""
+    value = (os.environ if environ is None else environ).get("E2E_NAME_PREFIX") or "e2e"
+    if not NAME_PREFIX.fullmatch(value):
+        raise ConfigError(
+            f"setting 'name_prefix' is invalid: E2E_NAME_PREFIX={value!r} must be lower-case letters, digits and "
+            "dashes, starting with a letter, at most 16 characters"
+        )
+    return value
 
 
 @lru_cache(maxsize=1)

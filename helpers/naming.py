@@ -12,7 +12,7 @@ import secrets
 import string
 from functools import lru_cache
 
-from helpers.config import get_settings
+from helpers.config import name_prefix as configured_name_prefix
 
 _LETTERS = string.ascii_lowercase
 
@@ -32,9 +32,8 @@ def worker_id() -> str:
 
 
 def name_prefix() -> str:
-    """Leading word of every name: the settings' ``name_prefix`` (E2E_NAME_PREFIX or the profile's, default
-    ``e2e``), validated there."""
-    return get_settings().name_prefix
+    """Leading word of every name (E2E_NAME_PREFIX, default ``e2e``), as the settings read it."""
+    return configured_name_prefix()
 
 
 def run_prefix() -> str:

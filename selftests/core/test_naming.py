@@ -29,19 +29,14 @@ def test_emails_are_unique():
     assert len({naming.unique_email() for _ in range(50)}) == 50
 
 
-def test_the_prefix_is_the_settings_one_and_a_bad_one_is_refused(monkeypatch):
+def test_names_and_settings_read_one_prefix_and_a_bad_one_is_refused(monkeypatch):
     import pytest
 
-    from helpers.config import ConfigError, get_settings
+    from helpers.config import ConfigError, load_settings
 
-    get_settings.cache_clear()
     monkeypatch.setenv("E2E_NAME_PREFIX", "nightly")
-    try:
-        assert naming.unique_name("project").startswith(f"nightly-{naming.run_id()}-")
-        monkeypatch.setenv("E2E_NAME_PREFIX", "Bad_Prefix")
-        get_settings.cache_clear()
-        with pytest.raises(ConfigError, match="name_prefix"):
-            naming.unique_name("project")
-    finally:
-        monkeypatch.delenv("E2E_NAME_PREFIX")
-        get_settings.cache_clear()
+    assert naming.unique_name("project").startswith(f"nightly-{naming.run_id()}-")
+    assert load_settings({"E2E_NAME_PREFIX": "nightly", "E2E_ADMIN_PASSWORD": "x"}).name_prefix == "nightly"
+    monkeypatch.setenv("E2E_NAME_PREFIX", "Bad_Prefix")
+    with pytest.raises(ConfigError, match="E2E_NAME_PREFIX='Bad_Prefix'"):
+        naming.unique_name("project")
